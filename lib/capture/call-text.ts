@@ -1,0 +1,76 @@
+/**
+ * Pieces of text shared by the syscall line formats: strace and perf trace both print a call as
+ * "NAME(ARGS) = RESULT" (finding the result, reading the return value); all writers keep a
+ * record on one line.
+ */
+
+const SPACE = 32;
+const CLOSE_PAREN = 41;
+
+/**
+ * Where a call's result starts in L[from, to): after the last " = " that follows the closing
+ * ')' of the arguments (padding spaces between them allowed), so that a " = " inside a string
+ * argument is not taken for it. -1 when there is none.
+ */
+export function resultStart(L: string, from: number, to: number): number {
+  let r = L.lastIndexOf(' = ', to - 3);
+  while (r >= from) {
+    let k = r;
+    while (k > from && L.charCodeAt(k) === SPACE) k--;
+    if (L.charCodeAt(k) === CLOSE_PAREN) return r + 3;
+    r = r === 0 ? -1 : L.lastIndexOf(' = ', r - 1);
+  }
+  return -1;
+}
+
+/**
+ * The numeric return value at L[at, to): decimal (optionally negative) or 0x hex, ignoring
+ * what follows ("-1 EAGAIN (...)", "3</dev/null>", "8769<python3>"). null for "?" or text.
+ */
+export function parseReturnValue(L: string, at: number, to: number): number | null {
+  let i = at;
+  const neg = L.charCodeAt(i) === 45; /* - */
+  if (neg) i++;
+  let v = 0;
+  if (L.charCodeAt(i) === 48 && L.charCodeAt(i + 1) === 120 /* 0x */) {
+    const h0 = i + 2;
+    let j = h0;
+    while (j < to && isHexDigit(L.charCodeAt(j))) j++;
+    if (j === h0) return null;
+    v = parseInt(L.slice(h0, j), 16);
+  } else {
+    const d0 = i;
+    let c: number;
+    while (i < to && isDigit((c = L.charCodeAt(i)))) v = v * 10 + (c - 48), i++;
+    if (i === d0) return null;
+  }
+  return neg ? -v : v;
+}
+
+/** Line breaks cannot be written inside a line: written as '?', as ps shows unprintable characters. */
+export function oneLine(s: string): string {
+  return s.includes('\n') || s.includes('\r') ? s.replace(/[\r\n]/g, '?') : s;
+}
+
+/**
+ * Lines are decoded as latin1 (one character per byte: fast, and byte offsets stay character
+ * offsets); a comm cut from such a line is turned back into the UTF-8 text it was written as.
+ */
+export function latin1ToUtf8(s: string): string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return Buffer.from(s, 'latin1').toString('utf8');
+  return s;
+}
+
+/** '0'..'9' */
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** A character of a syscall name as the tools print it: a-z, 0-9, '_'. */
+export function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}

@@ -1,0 +1,215 @@
+/**
+ * loadCapture: reads a capture folder (CAPTURE-FORMAT.md) into arquero tables on one clock,
+ * streaming the syscall files so a file larger than memory need not be held whole.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readProcesses, readTruth } from './csv';
+import { readJaegerFile } from './jaeger';
+import { MANIFEST_FILE, readManifest } from './manifest';
+import { readOtlpFile } from './otlp';
+import { CaptureError, ProblemLog } from './problems';
+import { buildSpansTable, type SpanRecord } from './spans';
+import { SyscallColumns } from './syscall-columns';
+import { readSyscallFile } from './syscalls';
+import { addInstant, joinNs, splitNs, type Instant } from './time';
+import type { Manifest, RawSyscall, SyscallFileEntry, SyscallReadStats, Table } from './types';
+
+/** processes.csv's name inside a capture folder. */
+export const PROCESSES_FILE = 'processes.csv';
+/** truth.csv's name inside a capture folder (optional). */
+export const TRUTH_FILE = 'truth.csv';
+
+/** What to keep of the syscall files; spans, processes and truth are always read whole. */
+export interface LoadOptions {
+  /** Absolute epoch ns on the span clock: keep syscalls in [startNs, endNs). */
+  window?: { startNs: bigint; endNs: bigint };
+  /** Keep only the syscalls of these hosts (other hosts' files are not read). */
+  hosts?: string[];
+  /** Keep only the syscalls of these processes. */
+  pids?: number[];
+  /**
+   * Told how far a syscall file has been read: while reading, `lines` is the count of calls read
+   * so far (every 65536 calls; the readers report no line count until the end); when the file is
+   * done, its count of lines.
+   */
+  onProgress?: (p: { file: string; lines: number }) => void;
+}
+
+/** A capture in memory. All table times are integer ns from `originNs` on the span clock. */
+export interface Capture {
+  dir: string;
+  manifest: Manifest;
+  /** The whole second (epoch ns, span clock) at or before the first span start or syscall. */
+  originNs: bigint;
+  spans: Table;
+  syscalls: Table;
+  processes: Table;
+  /** truth.csv, or null when the capture has none. */
+  truth: Table | null;
+  /** Every line or record that could not be used, and why. */
+  problems: ProblemLog;
+  /** What each syscall file's reader did, by the file's manifest path. */
+  stats: Record<string, SyscallReadStats>;
+  /** The distinct values of the syscalls table's syscall column, sorted. */
+  syscallNames: string[];
+}
+
+/** Service and instance of syscalls whose process is not in processes.csv. */
+export const UNKNOWN_SERVICE = 'unknown';
+
+const PROGRESS_EVERY = 65536;
+
+/**
+ * Reads a capture folder. Syscalls are joined to their service and instance through
+ * processes.csv by (host, pid); a process missing there gets service 'unknown' and instance '',
+ * and is counted in `problems` once per (file, pid) as "pid not in processes.csv" (the example
+ * text gives its number of calls); calls whose pid the reader could not tell (-1) likewise, as
+ * "process unknown (pid -1)". See buildSpansTable for the spans table.
+ */
+export async function loadCapture(dir: string, opts: LoadOptions = {}): Promise<Capture> {
+  const manifest = await readManifest(dir);
+  const problems = new ProblemLog();
+  const processes = await readProcesses(join(dir, PROCESSES_FILE), problems);
+  const truthPath = join(dir, TRUTH_FILE);
+  const truth = (await exists(truthPath)) ? await readTruth(truthPath, problems) : null;
+
+  const spans: SpanRecord[] = [];
+  const spanFiles: string[] = [];
+  for (const entry of manifest.traces) {
+    const path = join(dir, entry.path);
+    const read = entry.format === 'jaeger' ? readJaegerFile : readOtlpFile;
+    for (const s of await read(path, problems)) {
+      spans.push(s);
+      spanFiles.push(path);
+    }
+  }
+
+  const columns = new SyscallColumns();
+  const stats: Record<string, SyscallReadStats> = {};
+  const byHostPid = processLookup(processes);
+  for (const entry of manifest.syscalls) {
+    if (opts.hosts !== undefined && !opts.hosts.includes(entry.host)) continue;
+    if (opts.pids !== undefined && entry.pid !== undefined && !opts.pids.includes(entry.pid)) continue;
+    stats[entry.path] = await loadSyscallFile(dir, entry, opts, columns, byHostPid.get(entry.host) ?? new Map(), problems);
+  }
+
+  const originNs = origin(spans, columns, join(dir, MANIFEST_FILE));
+  const originSec = Number(originNs / 1_000_000_000n);
+  const { table: syscalls, syscallNames } = columns.toTable(originSec);
+  return {
+    dir,
+    manifest,
+    originNs,
+    spans: buildSpansTable(spans, spanFiles, originNs, processes, problems),
+    syscalls,
+    processes,
+    truth,
+    problems,
+    stats,
+    syscallNames,
+  };
+}
+
+interface ProcessInfo {
+  service: string;
+  instance: string;
+}
+
+/** Streams one syscall file into `columns`, on the span clock, through the load filters. */
+async function loadSyscallFile(
+  dir: string,
+  entry: SyscallFileEntry,
+  opts: LoadOptions,
+  columns: SyscallColumns,
+  processes: ReadonlyMap<number, ProcessInfo>,
+  problems: ProblemLog,
+): Promise<SyscallReadStats> {
+  const path = join(dir, entry.path);
+  const offset = splitNs(entry.offsetNs);
+  // The window is on the span clock; the reader filters on the file's own clock.
+  const window = opts.window && {
+    start: splitNs(opts.window.startNs - entry.offsetNs),
+    end: splitNs(opts.window.endNs - entry.offsetNs),
+  };
+  const filter = { window, pids: opts.pids && new Set(opts.pids) };
+  const perPid = new Map<number, { service: number; instance: number; calls: number; known: boolean }>();
+  let host = -1; // interned at the first call, so a host without calls is not in the table
+  let calls = 0;
+  const onRecord = (r: RawSyscall): void => {
+    if (host < 0) host = columns.hosts.id(entry.host);
+    let p = perPid.get(r.pid);
+    if (p === undefined) {
+      const info = processes.get(r.pid);
+      p = {
+        service: columns.services.id(info?.service ?? UNKNOWN_SERVICE),
+        instance: columns.instances.id(info?.instance ?? ''),
+        calls: 0,
+        known: info !== undefined,
+      };
+      perPid.set(r.pid, p);
+    }
+    p.calls++;
+    const at: Instant = addInstant({ sec: r.sec, nsec: r.nsec }, offset);
+    columns.add(at, host, r.pid, r.tid, r.comm, r.syscall, r.ret, r.durNs, p.service, p.instance);
+    if (++calls % PROGRESS_EVERY === 0) opts.onProgress?.({ file: entry.path, lines: calls });
+  };
+  const stats = await readSyscallFile(path, entry.format, onRecord, {
+    problems,
+    filter,
+    pid: entry.pid,
+    knownPids: new Set(processes.keys()),
+  });
+  opts.onProgress?.({ file: entry.path, lines: stats.lines });
+  for (const [pid, p] of perPid) {
+    if (p.known) continue;
+    if (pid === -1) problems.add(path, 0, 'process unknown (pid -1)', `host ${entry.host}, syscalls: ${p.calls}`);
+    else problems.add(path, 0, 'pid not in processes.csv', `host ${entry.host} pid ${pid}, syscalls: ${p.calls}`);
+  }
+  return stats;
+}
+
+/** processes.csv as host → pid → service and instance. */
+function processLookup(processes: Table): Map<string, Map<number, ProcessInfo>> {
+  const out = new Map<string, Map<number, ProcessInfo>>();
+  for (const row of processes.objects() as { host: string; pid: number; service: string; instance: string }[]) {
+    let pids = out.get(row.host);
+    if (pids === undefined) {
+      pids = new Map();
+      out.set(row.host, pids);
+    }
+    pids.set(row.pid, { service: row.service, instance: row.instance });
+  }
+  return out;
+}
+
+/**
+ * The whole second at or before the first event, as epoch ns. Throws when the events span more
+ * than 2^53 ns (104 days): relative times would lose precision, and the usual cause is a
+ * monotonic clock whose offsetNs is missing or wrong.
+ */
+function origin(spans: readonly SpanRecord[], columns: SyscallColumns, manifestPath: string): bigint {
+  let first: bigint | null = columns.first && joinNs(columns.first.sec, columns.first.nsec);
+  let last: bigint | null = columns.last && joinNs(columns.last.sec, columns.last.nsec);
+  for (const s of spans) {
+    if (first === null || s.startNs < first) first = s.startNs;
+    if (last === null || s.endNs > last) last = s.endNs;
+  }
+  if (first === null || last === null) return 0n;
+  const originNs = BigInt(splitNs(first).sec) * 1_000_000_000n;
+  if (last - originNs > BigInt(Number.MAX_SAFE_INTEGER)) {
+    const date = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
+    throw new CaptureError(manifestPath, null, "all events within 104 days of each other (check each syscall file's clock and offsetNs)",
+      `events from ${date(first)} to ${date(last)}`);
+  }
+  return originNs;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * Training on unique (window, next) pairs weighted by their counts. A batch's loss is the
+ * count-weighted mean cross-entropy, sum(w·l) / sum(w): over the whole set it equals the plain mean
+ * over the raw (duplicated) windows, so a full-batch step is exactly the step on raw data; for
+ * mini-batches it is the self-normalised estimate of that mean, which stays on the same scale
+ * whatever the skew of the counts (a batch holding one pair seen a million times is not a million
+ * times louder). An epoch is one pass over the unique pairs, far fewer steps than over raw windows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { WindowSet } from '../seq/windows';
+import { checkIds, oneHot, oneHotWindows } from './model';
+import type { NextTokenModel } from './model';
+import { predictScores } from './predict';
+
+/** The training settings, all of which change the trained model (the cache key hashes them). */
+export interface TrainSettings {
+  /** Epochs at most. */
+  maxEpochs: number;
+  /** Unique pairs per gradient step. */
+  batchSize: number;
+  /** Adam's learning rate. */
+  learningRate: number;
+  /** Stop after this many epochs without improvement of the monitored loss. */
+  patience: number;
+  /** Smallest decrease of the monitored loss that counts as an improvement. */
+  minDelta: number;
+  /** Fraction of the unique pairs held out for validation (0: none; early stopping then watches the training loss). */
+  valFraction: number;
+  /** Seed of the validation split and the per-epoch shuffles. */
+  seed: number;
+  /** Put back the weights of the best epoch at the end. */
+  restoreBest: boolean;
+}
+
+/**
+ * Defaults: batches of 256 pairs and Adam at 0.005 (above Keras' 0.001 because an epoch over unique
+ * pairs takes few steps); patience 3 and a 10% validation split as in common Keras practice; at
+ * most 50 epochs so that a run stays within minutes on 2 cores.
+ */
+export const TRAIN_DEFAULTS: TrainSettings = {
+  maxEpochs: 50,
+  batchSize: 256,
+  learningRate: 0.005,
+  patience: 3,
+  minDelta: 1e-4,
+  valFraction: 0.1,
+  seed: 1,
+  restoreBest: true,
+};
+
+/** Progress after an epoch. */
+export interface EpochProgress {
+  /** 1-based. */
+  epoch: number;
+  maxEpochs: number;
+  /** Count-weighted mean cross-entropy over the training pairs during the epoch. */
+  loss: number;
+  /** The same over the validation pairs after the epoch; null without validation. */
+  valLoss: number | null;
+  /** Unique training pairs per second. */
+  samplesPerSec: number;
+  /** Raw windows per second that the pairs stand for (samplesPerSec x their mean count). */
+  windowsPerSec: number;
+  /** Training seconds of this epoch. */
+  seconds: number;
+  /** Whether the monitored loss improved (these weights are the best so far). */
+  improved: boolean;
+}
+
+/** Progress after a batch. */
+export interface BatchProgress {
+  epoch: number;
+  /** 1-based within the epoch. */
+  batch: number;
+  batches: number;
+  /** This batch's weighted loss. */
+  loss: number;
+  /** Unique pairs per second so far in this epoch. */
+  samplesPerSec: number;
+}
+
+/** Training options: settings to override in {@link TRAIN_DEFAULTS}, and progress callbacks. */
+export interface TrainOptions extends Partial<TrainSettings> {
+  onEpoch?: (p: EpochProgress) => void;
+  /** Called after every batch (it forces the loss to be read back each batch). */
+  onBatch?: (p: BatchProgress) => void;
+}
+
+/** What happened in training. */
+export interface TrainHistory {
+  settings: TrainSettings;
+  epochs: EpochProgress[];
+  /** Which loss early stopping watched. */
+  monitor: 'valLoss' | 'loss';
+  /** The epoch with the best monitored loss (its weights are the model's when restoreBest). */
+  bestEpoch: number;
+  bestLoss: number;
+  stoppedEarly: boolean;
+  trainPairs: number;
+  valPairs: number;
+  /** Raw windows the training pairs stand for. */
+  trainWindows: number;
+  seconds: number;
+}
+
+/** The full settings for some options. */
+export function resolveTrainSettings(opts: Partial<TrainSettings> = {}): TrainSettings {
+  const s: TrainSettings = { ...TRAIN_DEFAULTS };
+  for (const key of Object.keys(TRAIN_DEFAULTS) as (keyof TrainSettings)[]) {
+    if (opts[key] !== undefined) (s as unknown as Record<string, unknown>)[key] = opts[key];
+  }
+  if (!(s.valFraction >= 0 && s.valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${s.valFraction}`);
+  for (const [key, min] of [['maxEpochs', 1], ['batchSize', 1], ['patience', 0]] as const) {
+    if (!Number.isInteger(s[key]) || s[key] < min) throw new Error(`${key} must be an integer >= ${min}, got ${s[key]}`);
+  }
+  if (!(s.learningRate >= 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be a finite number >= 0, got ${s.learningRate}`);
+  return s;
+}
+
+/**
+ * Trains the model in place on unique pairs weighted by their counts (see the module comment), with
+ * a seeded validation split by unique pair, seeded shuffles, and early stopping.
+ */
+export async function train(model: NextTokenModel, data: WindowSet, opts: TrainOptions = {}): Promise<TrainHistory> {
+  const s = resolveTrainSettings(opts);
+  const { config, net } = model;
+  const n = config.n;
+  if (data.n !== n) throw new Error(`train: windows have n = ${data.n}, the model n = ${n}`);
+  checkIds(data.windows, config, 'train windows');
+  checkIds(data.next, config, 'train next');
+
+  const rand = mulberry32(s.seed);
+  const order = shuffle(Int32Array.from({ length: data.unique }, (_, i) => i), rand);
+  const valPairs = Math.floor(s.valFraction * data.unique);
+  const val = subset(data, order.subarray(0, valPairs));
+  const trainIdx = order.slice(valPairs);
+  if (trainIdx.length === 0) throw new Error(`train: no training pairs (${data.unique} unique pairs, valFraction ${s.valFraction})`);
+  let trainWindows = 0;
+  for (const r of trainIdx) trainWindows += data.counts[r];
+
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(s.learningRate);
+  const batches = Math.ceil(trainIdx.length / s.batchSize);
+  const bx = new Int32Array(s.batchSize * n);
+  const by = new Int32Array(s.batchSize);
+  const bw = new Float32Array(s.batchSize);
+  const epochs: EpochProgress[] = [];
+  let best = Infinity;
+  let bestEpoch = 0;
+  let bestWeights: tf.Tensor[] | null = null;
+  let waited = 0;
+  let stoppedEarly = false;
+  const t0 = performance.now();
+  let lastYield = t0;
+
+  try {
+    for (let epoch = 1; epoch <= s.maxEpochs; epoch++) {
+      shuffle(trainIdx, rand);
+      const te = performance.now();
+      let lossSum = tf.scalar(0);
+      for (let b = 0; b < batches; b++) {
+        const from = b * s.batchSize;
+        const size = Math.min(s.batchSize, trainIdx.length - from);
+        let weight = 0;
+        for (let k = 0; k < size; k++) {
+          const r = trainIdx[from + k];
+          bx.set(data.windows.subarray(r * n, r * n + n), k * n);
+          by[k] = data.next[r];
+          bw[k] = data.counts[r];
+          weight += data.counts[r];
+        }
+        const cost = optimizer.minimize(
+          () => {
+            const p = net.apply(oneHotWindows(bx, config, 0, size), { training: true }) as tf.Tensor2D;
+            const y = tf.tensor2d(oneHot(by.subarray(0, size), config.vocabSize), [size, config.vocabSize]);
+            const picked = tf.sum(tf.mul(p, y), 1).clipByValue(EPSILON, 1);
+            const w = tf.tensor1d(bw.subarray(0, size));
+            return tf.div(tf.sum(tf.mul(w, tf.neg(tf.log(picked)))), weight) as tf.Scalar;
+          },
+          true,
+          vars,
+        ) as tf.Scalar;
+        const prev = lossSum;
+        lossSum = tf.tidy(() => prev.add(cost.mul(weight / trainWindows)));
+        prev.dispose();
+        if (opts.onBatch) {
+          const elapsed = (performance.now() - te) / 1000;
+          opts.onBatch({ epoch, batch: b + 1, batches, loss: cost.dataSync()[0], samplesPerSec: (from + size) / elapsed });
+        }
+        cost.dispose();
+        if (performance.now() - lastYield > 100) {
+          // Let a notebook redraw its progress line.
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+      }
+      const loss = (await lossSum.data())[0];
+      lossSum.dispose();
+      const seconds = (performance.now() - te) / 1000;
+      const valLoss = val.unique > 0 ? await weightedLoss(model, val) : null;
+      const monitored = valLoss ?? loss;
+      const improved = monitored < best - s.minDelta;
+      if (improved) {
+        best = monitored;
+        bestEpoch = epoch;
+        waited = 0;
+        if (s.restoreBest) {
+          bestWeights?.forEach((t) => t.dispose());
+          bestWeights = vars.map((v) => tf.clone(v));
+        }
+      } else {
+        waited++;
+      }
+      const progress: EpochProgress = {
+        epoch,
+        maxEpochs: s.maxEpochs,
+        loss,
+        valLoss,
+        samplesPerSec: trainIdx.length / seconds,
+        windowsPerSec: trainWindows / seconds,
+        seconds,
+        improved,
+      };
+      epochs.push(progress);
+      opts.onEpoch?.(progress);
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+      if (!improved && waited >= s.patience && epoch < s.maxEpochs) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    if (bestWeights && bestEpoch !== epochs.length) net.setWeights(bestWeights);
+  } finally {
+    bestWeights?.forEach((t) => t.dispose());
+    optimizer.dispose();
+  }
+  return {
+    settings: s,
+    epochs,
+    monitor: val.unique > 0 ? 'valLoss' : 'loss',
+    bestEpoch,
+    bestLoss: best,
+    stoppedEarly,
+    trainPairs: trainIdx.length,
+    valPairs,
+    trainWindows,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Keras' clipping of probabilities before the log, so a zero probability gives a finite loss. */
+const EPSILON = 1e-7;
+
+/** Count-weighted mean cross-entropy of the model over some pairs. */
+async function weightedLoss(model: NextTokenModel, data: WindowSet): Promise<number> {
+  const p = await predictScores(model, data);
+  let sum = 0;
+  for (let r = 0; r < data.unique; r++) sum += data.counts[r] * -Math.log(Math.min(1, Math.max(EPSILON, p[r])));
+  return sum / data.total;
+}
+
+/** The rows `idx` of a window set. */
+function subset(data: WindowSet, idx: Int32Array): WindowSet {
+  const n = data.n;
+  const windows = new Int32Array(idx.length * n);
+  const next = new Int32Array(idx.length);
+  const counts = new Int32Array(idx.length);
+  let total = 0;
+  idx.forEach((r, k) => {
+    windows.set(data.windows.subarray(r * n, r * n + n), k * n);
+    next[k] = data.next[r];
+    counts[k] = data.counts[r];
+    total += data.counts[r];
+  });
+  return { n, windows, next, counts, total, unique: idx.length, ratio: idx.length === 0 ? 1 : total / idx.length };
+}
+
+/** Fisher-Yates in place. */
+function shuffle(a: Int32Array, rand: () => number): Int32Array {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a;
+}
+
+/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
