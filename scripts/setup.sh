@@ -55,5 +55,5 @@ jupyter kernelspec install --replace --name deepstitch-ts "${scope[@]}" "$spec/d
   || fail "jupyter kernelspec install failed; try: jupyter kernelspec install --user --name deepstitch-ts $spec/deepstitch-ts"
 jupyter kernelspec list 2>/dev/null | grep -q deepstitch-ts || fail "kernel deepstitch-ts not listed by 'jupyter kernelspec list'"
 say "kernel deepstitch-ts registered: $(jupyter kernelspec list 2>/dev/null | grep deepstitch-ts | awk '{print $2}')"
-say "TensorFlow.js backend: $(node --import tsx -e 'import("./lib/nn/backend").then(async m => { const b = await m.initBackend(); console.log(b.name + " (" + b.reason + ")"); })' 2>/dev/null || echo 'not checked')"
+say "TensorFlow.js backend: $(node --import tsx -e 'require("./lib/nn/backend").describeBackend().then(console.log)' 2>&1 | tail -1)"
 say "done. Next: npm test"

@@ -7,7 +7,7 @@ export * from './types';
 export * from './time';
 export { ProblemLog, CaptureError, type Problem } from './problems';
 export { loadCapture, UNKNOWN_SERVICE, PROCESSES_FILE, TRUTH_FILE, type LoadOptions, type Capture } from './load';
-export { writeCapture, type CaptureTables, type WriteOptions } from './write';
+export { writeCapture, type WriteOptions } from './write';
 export { readManifest, writeManifest, MANIFEST_FORMAT, MANIFEST_FILE } from './manifest';
 export { readJaegerFile, parseJaeger, formatJaeger, writeJaegerFile } from './jaeger';
 export { readOtlpFile, parseOtlp, formatOtlp, writeOtlpFile } from './otlp';

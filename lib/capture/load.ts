@@ -13,7 +13,7 @@ import { buildSpansTable, type SpanRecord } from './spans';
 import { SyscallColumns } from './syscall-columns';
 import { readSyscallFile } from './syscalls';
 import { addInstant, joinNs, splitNs, type Instant } from './time';
-import type { Manifest, RawSyscall, SyscallFileEntry, SyscallReadStats, Table } from './types';
+import type { CaptureTables, RawSyscall, SyscallFileEntry, SyscallReadStats, Table } from './types';
 
 /** processes.csv's name inside a capture folder. */
 export const PROCESSES_FILE = 'processes.csv';
@@ -37,16 +37,8 @@ export interface LoadOptions {
 }
 
 /** A capture in memory. All table times are integer ns from `originNs` on the span clock. */
-export interface Capture {
+export interface Capture extends CaptureTables {
   dir: string;
-  manifest: Manifest;
-  /** The whole second (epoch ns, span clock) at or before the first span start or syscall. */
-  originNs: bigint;
-  spans: Table;
-  syscalls: Table;
-  processes: Table;
-  /** truth.csv, or null when the capture has none. */
-  truth: Table | null;
   /** Every line or record that could not be used, and why. */
   problems: ProblemLog;
   /** What each syscall file's reader did, by the file's manifest path. */

@@ -83,6 +83,17 @@ export interface SyscallFilter {
   tids?: ReadonlySet<number>;
 }
 
+/** The parts of a capture that writeCapture writes (a loaded Capture has them all, and more). */
+export interface CaptureTables {
+  manifest: Manifest;
+  /** Epoch ns on the span clock that the tables' times count from. */
+  originNs: bigint;
+  spans: Table;
+  syscalls: Table;
+  processes: Table;
+  truth: Table | null;
+}
+
 /*
  * Table columns (all timestamps are integer ns from the capture's origin on the span clock):
  *

@@ -12,18 +12,7 @@ import { writeOtlpFile } from './otlp';
 import { spanRecords } from './spans';
 import { writeSyscallFile } from './syscalls';
 import { addInstant, splitNs } from './time';
-import type { Manifest, RawSyscall, SyscallFileEntry, Table } from './types';
-
-/** The parts of a capture that writeCapture writes (a loaded Capture has them all). */
-export interface CaptureTables {
-  manifest: Manifest;
-  /** Epoch ns on the span clock that the tables' times count from. */
-  originNs: bigint;
-  spans: Table;
-  syscalls: Table;
-  processes: Table;
-  truth: Table | null;
-}
+import type { CaptureTables, RawSyscall, SyscallFileEntry, Table } from './types';
 
 /** Options of writeCapture. */
 export interface WriteOptions {
