@@ -5,7 +5,12 @@
  * - capture: load and write capture folders (manifest, traces, syscall files, processes, truth).
  * - seq: vocabularies (per service, global "service:syscall") and windows with counts.
  * - nn: the LSTM next-token model (backend choice, build, train, predict, save/load, cache).
+ * - stitch: the paper's section 4 step by step (idle models, signals, active ranges, profiles,
+ *   global sequences and trace models, candidates, stitching, evaluation, export, Table 2).
+ * - sim: the Sock Shop capture simulator (simulated captures with thread-level ground truth).
  */
 export * from './capture/index';
 export * from './seq/index';
 export * from './nn/index';
+export * from './stitch/index';
+export * from './sim/index';

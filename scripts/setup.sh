@@ -5,7 +5,8 @@
 #   2. npm ci: the npm dependencies (nothing downloads outside the npm registry).
 #   3. The Jupyter kernel "deepstitch-ts": tslab started at the project root by
 #      scripts/tslab-kernel.cjs, so a notebook can import lib/.
-# Safe to run again: each step checks what is already there.
+# Safe to run again: packages already installed are left alone, npm ci reinstalls the same
+# locked versions, and the kernel spec is replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -25,8 +26,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     say "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get update -qq || fail "apt-get update failed: check the machine reaches Debian's archive (/etc/apt/sources.list)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+      || fail "apt-get install ${missing[*]} failed; run it by hand to see why: apt-get install ${missing[*]}"
   else
     fail "missing Debian packages: ${missing[*]}. Run as root, or first: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
   fi
@@ -51,8 +53,8 @@ cat >"$spec/deepstitch-ts/kernel.json" <<JSON
 JSON
 scope=(--sys-prefix)
 [ "$(id -u)" -eq 0 ] || scope=(--user)
-jupyter kernelspec install --replace --name deepstitch-ts "${scope[@]}" "$spec/deepstitch-ts" >/dev/null 2>&1 \
-  || fail "jupyter kernelspec install failed; try: jupyter kernelspec install --user --name deepstitch-ts $spec/deepstitch-ts"
+jupyter kernelspec install --replace --name deepstitch-ts "${scope[@]}" "$spec/deepstitch-ts" >"$spec/log" 2>&1 \
+  || { cat "$spec/log" >&2; fail "jupyter kernelspec install failed; try: jupyter kernelspec install --user --name deepstitch-ts $spec/deepstitch-ts"; }
 jupyter kernelspec list 2>/dev/null | grep -q deepstitch-ts || fail "kernel deepstitch-ts not listed by 'jupyter kernelspec list'"
 say "kernel deepstitch-ts registered: $(jupyter kernelspec list 2>/dev/null | grep deepstitch-ts | awk '{print $2}')"
 say "TensorFlow.js backend: $(node --import tsx -e 'require("./lib/nn/backend").describeBackend().then(console.log)' 2>&1 | tail -1)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts the tslab TypeScript kernel with the project root as its working directory.
 // tslab resolves imports from process.cwd(), and Jupyter starts kernels in the notebook's own
-// folder: rooting here is what lets a notebook write `import { loadCapture } from "./lib"`.
+// folder: rooting here is what lets a notebook write `import { loadCapture } from "./lib/index"`.
 // Usage (from kernel.json): node scripts/tslab-kernel.cjs {connection_file}
 const path = require('node:path');
 const root = path.resolve(__dirname, '..');

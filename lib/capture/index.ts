@@ -12,7 +12,7 @@ export { readManifest, writeManifest, MANIFEST_FORMAT, MANIFEST_FILE } from './m
 export { readJaegerFile, parseJaeger, formatJaeger, writeJaegerFile } from './jaeger';
 export { readOtlpFile, parseOtlp, formatOtlp, writeOtlpFile } from './otlp';
 export { buildSpansTable, spanRecords, type SpanRecord, type SpanKind, type ProcessTags } from './spans';
-export { readProcesses, readTruth, writeProcesses, writeTruth, splitCsvLine } from './csv';
+export { readProcesses, readTruth, writeProcesses, writeTruth, splitCsvLine, formatCsvField } from './csv';
 export { readSyscallFile, writeSyscallFile, type ReadSyscallsOptions, type WriteSyscallsOptions } from './syscalls';
 export { syscallName, syscallNumber } from './syscall-table';
 export { toDanfo } from './danfo';

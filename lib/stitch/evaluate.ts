@@ -1,0 +1,132 @@
+/**
+ * Verification (paper §4.5): stitched spans against the truth, at process level, (host, pid) right
+ * (the paper's PID check), and at thread level, (host, pid, tid) right, per trace type. This is the
+ * one stitching module that reads who served a span, and it reads it from the truth table only.
+ */
+import * as aq from 'arquero';
+import type { Table } from '../capture/types';
+import { compareStrings } from './spans';
+import { STITCHED } from './stitch';
+
+/** Counts and accuracies of a set of traces. */
+export interface Accuracy {
+  /** Traces with at least one evaluated span. */
+  traces: number;
+  /** Evaluated spans (those with a truth row). */
+  spans: number;
+  stitched: number;
+  /** Stitched rows without a truth row (not evaluated). */
+  no_truth: number;
+  process_ok: number;
+  thread_ok: number;
+  /** process_ok / spans and thread_ok / spans; a span left unstitched counts as wrong. */
+  acc_process: number;
+  acc_thread: number;
+  /** Traces whose every evaluated span is right, and their fraction of traces. */
+  traces_process_ok: number;
+  traces_thread_ok: number;
+  trace_acc_process: number;
+  trace_acc_thread: number;
+  /** Distinct services among the spans. */
+  services: number;
+}
+
+/** The evaluation: per span, per trace type, overall. */
+export interface Evaluation {
+  /** Stitched rows with a truth row: trace_id, span_id, trace_type, service, status, host, pid, tid, truth_host, truth_pid, truth_tid, process_ok, thread_ok. */
+  spans: Table;
+  /** One row per trace type (sorted), the columns of {@link Accuracy} after trace_type. */
+  byType: Table;
+  overall: Accuracy;
+}
+
+interface Row {
+  trace: string;
+  type: string;
+  service: string;
+  stitched: boolean;
+  process: boolean;
+  thread: boolean;
+  hasTruth: boolean;
+}
+
+/** Evaluates stitchTraces' table against a truth table (trace_id, span_id, host, pid, tid). */
+export function evaluate(stitched: Table, truth: Table): Evaluation {
+  const [tTrace, tSpan, tHost, tPid, tTid] = ['trace_id', 'span_id', 'host', 'pid', 'tid'].map((c) => truth.array(c));
+  const truthOf = new Map<string, { host: string; pid: number; tid: number }>();
+  for (let r = 0; r < truth.numRows(); r++) truthOf.set(`${tTrace[r]}\u0000${tSpan[r]}`, { host: tHost[r] as string, pid: tPid[r] as number, tid: tTid[r] as number });
+  const [trace, span, type, service, status, host, pid, tid] = ['trace_id', 'span_id', 'trace_type', 'service', 'status', 'host', 'pid', 'tid'].map((c) => stitched.array(c));
+  const rows: Row[] = [];
+  const out = {
+    trace_id: [] as string[], span_id: [] as string[], trace_type: [] as string[], service: [] as string[], status: [] as string[],
+    host: [] as (string | null)[], pid: [] as (number | null)[], tid: [] as (number | null)[],
+    truth_host: [] as string[], truth_pid: [] as number[], truth_tid: [] as number[], process_ok: [] as boolean[], thread_ok: [] as boolean[],
+  };
+  for (let r = 0; r < stitched.numRows(); r++) {
+    const t = truthOf.get(`${trace[r]}\u0000${span[r]}`);
+    const ok = status[r] === STITCHED;
+    const process = t !== undefined && ok && host[r] === t.host && pid[r] === t.pid;
+    const thread = process && tid[r] === t!.tid;
+    rows.push({ trace: trace[r] as string, type: type[r] as string, service: service[r] as string, stitched: ok, process, thread, hasTruth: t !== undefined });
+    if (t === undefined) continue;
+    out.trace_id.push(trace[r] as string);
+    out.span_id.push(span[r] as string);
+    out.trace_type.push(type[r] as string);
+    out.service.push(service[r] as string);
+    out.status.push(status[r] as string);
+    out.host.push(host[r] as string | null);
+    out.pid.push(pid[r] as number | null);
+    out.tid.push(tid[r] as number | null);
+    out.truth_host.push(t.host);
+    out.truth_pid.push(t.pid);
+    out.truth_tid.push(t.tid);
+    out.process_ok.push(process);
+    out.thread_ok.push(thread);
+  }
+  const types = [...new Set(rows.map((r) => r.type))].sort(compareStrings);
+  const perType = types.map((t) => accuracy(rows.filter((r) => r.type === t)));
+  const byType = aq.table({
+    trace_type: types,
+    ...Object.fromEntries(ACCURACY_COLUMNS.map((c) => [c, perType.map((a) => a[c])])),
+  });
+  return { spans: aq.table(out), byType, overall: accuracy(rows) };
+}
+
+const ACCURACY_COLUMNS = [
+  'traces', 'spans', 'stitched', 'no_truth', 'process_ok', 'thread_ok', 'acc_process', 'acc_thread',
+  'traces_process_ok', 'traces_thread_ok', 'trace_acc_process', 'trace_acc_thread', 'services',
+] as const satisfies readonly (keyof Accuracy)[];
+
+function accuracy(all: readonly Row[]): Accuracy {
+  const rows = all.filter((r) => r.hasTruth);
+  const traces = new Map<string, { process: boolean; thread: boolean }>();
+  for (const r of rows) {
+    const t = traces.get(r.trace) ?? { process: true, thread: true };
+    traces.set(r.trace, { process: t.process && r.process, thread: t.thread && r.thread });
+  }
+  const count = (f: (r: Row) => boolean) => rows.filter(f).length;
+  const process_ok = count((r) => r.process);
+  const thread_ok = count((r) => r.thread);
+  const traces_process_ok = [...traces.values()].filter((t) => t.process).length;
+  const traces_thread_ok = [...traces.values()].filter((t) => t.thread).length;
+  return {
+    traces: traces.size,
+    spans: rows.length,
+    stitched: count((r) => r.stitched),
+    no_truth: all.length - rows.length,
+    process_ok,
+    thread_ok,
+    acc_process: ratio(process_ok, rows.length),
+    acc_thread: ratio(thread_ok, rows.length),
+    traces_process_ok,
+    traces_thread_ok,
+    trace_acc_process: ratio(traces_process_ok, traces.size),
+    trace_acc_thread: ratio(traces_thread_ok, traces.size),
+    services: new Set(all.map((r) => r.service)).size,
+  };
+}
+
+/** a / b, NaN when b is 0 (no evidence either way). */
+function ratio(a: number, b: number): number {
+  return b === 0 ? NaN : a / b;
+}

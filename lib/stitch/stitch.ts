@@ -1,0 +1,97 @@
+/**
+ * Step 9 (paper §4.4): stitching. The best combination of each planned trace gives each span its
+ * serving thread (host, pid, tid) and its syscalls; spans that cannot be stitched say why.
+ */
+import * as aq from 'arquero';
+import type { Table } from '../capture/types';
+import type { TracePlan } from './candidates';
+import { mergeParts } from './global';
+import type { SequencePart } from './global';
+import type { OnProgress } from './progress';
+import type { SequenceScorer } from './scorer';
+import { searchCombinations } from './search';
+import type { SearchOptions, SearchResult } from './search';
+import type { ThreadSignals, WindowOptions } from './signals';
+import { DEFAULT_TOLERANCE_NS, compareStrings, spanWindow } from './spans';
+import { lowerBound } from './threads';
+
+/** The status of a stitched span. */
+export const STITCHED = 'stitched';
+
+/** Options of {@link stitchTraces}. */
+export interface StitchOptions extends SearchOptions, WindowOptions {
+  /** Per trace searched. */
+  onProgress?: OnProgress;
+}
+
+/**
+ * Stitches planned traces (planTraces) with the trace models by type (TraceModels.models, or any
+ * map to a scorer). One row per span: trace_id, span_id, trace_type, service, operation, status
+ * ({@link STITCHED} or why not), thread (host/pid/tid of its serving thread), threads (all its
+ * threads when the profile gives it several, space-separated), host, pid, tid, likelihood (of the
+ * trace's best combination), candidates (size of the search space), scored (sequences scored),
+ * search, n_syscalls, syscalls (the names of its thread's syscalls in its window, space-separated).
+ * A span's serving thread is its slot's thread with the earliest signal syscall in the window; a
+ * merged span's syscalls are that thread's within its own window.
+ */
+export async function stitchTraces(plans: readonly TracePlan[], models: ReadonlyMap<string, { scorer: SequenceScorer }>, opts: StitchOptions = {}): Promise<Table> {
+  const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
+  const cols = {
+    trace_id: [] as string[], span_id: [] as string[], trace_type: [] as string[], service: [] as string[], operation: [] as string[],
+    status: [] as string[], thread: [] as (string | null)[], threads: [] as string[], host: [] as (string | null)[], pid: [] as (number | null)[],
+    tid: [] as (number | null)[], likelihood: [] as number[], candidates: [] as number[], scored: [] as number[], search: [] as string[],
+    n_syscalls: [] as number[], syscalls: [] as string[],
+  };
+  for (const [done, plan] of plans.entries()) {
+    opts.onProgress?.({ step: 'stitch', done, total: plans.length, unit: 'traces', detail: plan.traceId });
+    const model = models.get(plan.traceType);
+    const result: SearchResult = model
+      ? await searchCombinations(plan, model, opts)
+      : { combination: null, likelihood: NaN, candidates: 0, scored: 0, search: 'none' };
+    for (const p of plan.spans) {
+      let status = p.reason;
+      let chosen: ThreadSignals[] = [];
+      if (status === '') {
+        if (model === undefined) status = 'no trace model for this trace type';
+        else if (result.combination === null) status = 'no combination of distinct threads';
+        else {
+          const slot = plan.slots[p.slot];
+          chosen = result.combination[p.slot].map((i) => slot.candidates[i]);
+          chosen.sort((a, b) => firstSignal(a, slot.from) - firstSignal(b, slot.from) || compareStrings(a.thread.key, b.thread.key));
+          // A merged span is served by its slot's serving thread, within its own window.
+          if (slot.span !== p.span) chosen = chosen.slice(0, 1);
+          status = STITCHED;
+        }
+      }
+      const [from, to] = spanWindow(p.span, tol);
+      const parts: SequencePart[] = chosen.map((thread) => ({ thread, from, to }));
+      const calls = mergeParts(parts, opts).map(([k, i]) => parts[k].thread.thread.syscalls[i]);
+      const primary = chosen[0]?.thread;
+      cols.trace_id.push(plan.traceId);
+      cols.span_id.push(p.span.spanId);
+      cols.trace_type.push(plan.traceType);
+      cols.service.push(p.span.service);
+      cols.operation.push(p.span.operation);
+      cols.status.push(status);
+      cols.thread.push(primary?.key ?? null);
+      cols.threads.push(chosen.map((t) => t.thread.key).join(' '));
+      cols.host.push(primary?.host ?? null);
+      cols.pid.push(primary?.pid ?? null);
+      cols.tid.push(primary?.tid ?? null);
+      cols.likelihood.push(result.likelihood);
+      cols.candidates.push(result.candidates);
+      cols.scored.push(result.scored);
+      cols.search.push(result.search);
+      cols.n_syscalls.push(calls.length);
+      cols.syscalls.push(calls.join(' '));
+    }
+  }
+  opts.onProgress?.({ step: 'stitch', done: plans.length, total: plans.length, unit: 'traces' });
+  return aq.table(cols);
+}
+
+/** The time of a thread's first signal syscall at or after `from`. */
+function firstSignal(t: ThreadSignals, from: number): number {
+  const i = lowerBound(t.signalTs, from);
+  return i < t.signalTs.length ? t.signalTs[i] : Infinity;
+}

@@ -1,0 +1,51 @@
+/** Evaluation arithmetic, worked out by hand. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as aq from 'arquero';
+import { evaluate, STITCHED } from '../../lib/stitch/index';
+import { truthTable } from './tables';
+
+test('process level = (host, pid) right, thread level = (host, pid, tid) right, per trace type and per trace', () => {
+  const row = (trace: string, span: string, type: string, service: string, status: string, host: string | null, pid: number | null, tid: number | null) =>
+    ({ trace_id: trace, span_id: span, trace_type: type, service, status, host, pid, tid });
+  const rows = [
+    row('t1', 's1', 'X', 'a', STITCHED, 'h1', 10, 11), // right thread
+    row('t1', 's2', 'X', 'b', STITCHED, 'h1', 20, 21), // right process, wrong thread (truth 22)
+    row('t2', 's3', 'X', 'a', STITCHED, 'h2', 10, 11), // wrong host: wrong at both levels
+    row('t2', 's4', 'X', 'b', 'no active thread within the span', null, null, null), // unstitched: wrong
+    row('t3', 's5', 'Y', 'c', STITCHED, 'h3', 30, 31), // right
+    row('t3', 's6', 'Y', 'c', STITCHED, 'h3', 30, 32), // no truth row: not evaluated
+  ];
+  const stitched = aq.table(Object.fromEntries(Object.keys(rows[0]).map((c) => [c, rows.map((r) => r[c as keyof typeof r])])));
+  const truth = truthTable([
+    ['t1', 's1', 'h1', 10, 11], ['t1', 's2', 'h1', 20, 22], ['t2', 's3', 'h1', 10, 11], ['t2', 's4', 'h1', 20, 21], ['t3', 's5', 'h3', 30, 31],
+    ['t9', 's9', 'h1', 10, 11], // a span the stitching never saw: ignored
+  ]);
+  const ev = evaluate(stitched, truth);
+  assert.deepEqual((ev.spans.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.process_ok, r.thread_ok]), [
+    ['s1', true, true], ['s2', true, false], ['s3', false, false], ['s4', false, false], ['s5', true, true],
+  ]);
+  const [x, y] = ev.byType.objects() as Record<string, unknown>[];
+  // X: 4 spans, 3 stitched, process right for s1 and s2, thread for s1; trace t1 right at process level only.
+  assert.deepEqual(x, {
+    trace_type: 'X', traces: 2, spans: 4, stitched: 3, no_truth: 0, process_ok: 2, thread_ok: 1, acc_process: 0.5, acc_thread: 0.25,
+    traces_process_ok: 1, traces_thread_ok: 0, trace_acc_process: 0.5, trace_acc_thread: 0, services: 2,
+  });
+  assert.deepEqual(y, {
+    trace_type: 'Y', traces: 1, spans: 1, stitched: 1, no_truth: 1, process_ok: 1, thread_ok: 1, acc_process: 1, acc_thread: 1,
+    traces_process_ok: 1, traces_thread_ok: 1, trace_acc_process: 1, trace_acc_thread: 1, services: 1,
+  });
+  // Overall: 5 spans, 3 right processes (s1, s2, s5), 2 right threads (s1, s5); traces t1 and t3 right at process level, t3 at thread level.
+  assert.deepEqual(ev.overall, {
+    traces: 3, spans: 5, stitched: 4, no_truth: 1, process_ok: 3, thread_ok: 2, acc_process: 0.6, acc_thread: 0.4,
+    traces_process_ok: 2, traces_thread_ok: 1, trace_acc_process: 2 / 3, trace_acc_thread: 1 / 3, services: 3,
+  });
+});
+
+test('a trace type with no evaluated span has NaN accuracies, not 0 or 1', () => {
+  const stitched = aq.table({ trace_id: ['t'], span_id: ['s'], trace_type: ['Z'], service: ['a'], status: [STITCHED], host: ['h'], pid: [1], tid: [2] });
+  const ev = evaluate(stitched, truthTable([]));
+  const [z] = ev.byType.objects() as Record<string, number>[];
+  assert.deepEqual([z.spans, z.no_truth], [0, 1]);
+  assert.ok(Number.isNaN(z.acc_process) && Number.isNaN(z.trace_acc_thread));
+});

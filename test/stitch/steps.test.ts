@@ -1,0 +1,199 @@
+/**
+ * The steps one by one on cases built so the answer is known: threads, signal syscalls, active
+ * threads, active ranges and false-active threads (the paper's §4.2 example), merged call chains,
+ * and profile arithmetic.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as aq from 'arquero';
+import {
+  activeRanges, activeThreads, analyseIsolated, buildProfiles, stitchCapture, trainTraceModels, STITCHED, detectSignals, ngramScorer, serveSpans, signalTable, threadSequences, threadTable,
+} from '../../lib/stitch/index';
+import type { SequenceScorer } from '../../lib/stitch/index';
+import { repeat, spansTable, syscallsTable } from './tables';
+import type { CallSpec } from './tables';
+
+/** Idle model of every service: the "p" loop, n = 3 (any other call, or p after one, scores 0). */
+const idleOf = (...services: string[]) => new Map<string, { scorer: SequenceScorer }>(services.map((s) => [s, { scorer: ngramScorer([Array(30).fill('p')], 3) }]));
+
+const S = (tid: number) => ({ host: 'h', pid: 10, tid, service: 'S' });
+
+test('threadSequences: one sequence per (host, pid, tid), time-sorted, "unknown" left out unless asked', () => {
+  const calls: CallSpec[] = [
+    { us: 3, host: 'h1', pid: 1, tid: 2, service: 'a', syscall: 'write' },
+    { us: 1, host: 'h1', pid: 1, tid: 2, service: 'a', syscall: 'read' },
+    { us: 2, host: 'h2', pid: 1, tid: 2, service: 'b', syscall: 'read' },
+    { us: 2, host: 'h1', pid: 1, tid: 1, service: 'a', syscall: 'epoll_wait' },
+    { us: 5, host: 'h1', pid: 9, tid: 9, service: 'unknown', syscall: 'read' },
+  ];
+  // A table that is not time-sorted (threadSequences must not rely on order).
+  const table = syscallsTable(calls).orderby(aq.desc('ts_ns')).reify();
+  const threads = threadSequences(table);
+  assert.deepEqual(threads.map((t) => [t.key, t.service, t.syscalls.join(' '), [...t.ts]]), [
+    ['h1/1/1', 'a', 'epoll_wait', [2000]],
+    ['h1/1/2', 'a', 'read write', [1000, 3000]],
+    ['h2/1/2', 'b', 'read', [2000]],
+  ]);
+  assert.deepEqual(threadTable(threads).objects()[1], { key: 'h1/1/2', service: 'a', host: 'h1', pid: 1, tid: 2, syscalls: 2, first_ns: 1000, last_ns: 3000 });
+  assert.equal(threadSequences(table, { keepUnknown: true }).length, 4);
+  assert.deepEqual(threadSequences(table, { services: ['b'] }).map((t) => t.key), ['h2/1/2']);
+});
+
+test('signal syscalls: score below the threshold; the first n calls, with no window, never are', async () => {
+  // Thread 1: q among its first 3 calls (no window), then p's, then q at 20 µs. Thread 2: p's only.
+  const calls = [
+    ...repeat(S(1), 'p', 0, 2, 1), { ...S(1), us: 2, syscall: 'q' }, ...repeat(S(1), 'p', 3, 10, 1), { ...S(1), us: 20, syscall: 'q' },
+    ...repeat(S(2), 'p', 0, 25, 1),
+  ];
+  const [t1, t2] = threadSequences(syscallsTable(calls));
+  const signals = await detectSignals([t1, t2], idleOf('S'));
+  const s1 = signals.threads.get('h/10/1')!;
+  assert.ok(s1.scores.subarray(0, 3).every(Number.isNaN));
+  // p p q p p p | ... : the three p's after the early q follow windows never seen in idle (score 0).
+  assert.deepEqual([...s1.signals], [3, 4, 5, 13]);
+  assert.deepEqual([...s1.signalTs], [3000, 4000, 5000, 20000]);
+  assert.equal(signals.threads.get('h/10/2')!.signals.length, 0);
+  // 2 + 1 + 10 + 1 = 14 calls, 11 with a window, 4 signals; 25 calls, 22 with a window, none.
+  assert.deepEqual(signalTable(signals).objects().map((r) => Object.values(r as object)), [['h/10/1', 'S', 14, 11, 4, 4 / 11], ['h/10/2', 'S', 25, 22, 0, 0]]);
+  assert.deepEqual(signals.unmodelled, []);
+  // Without an idle model every call is a signal, and the service is reported.
+  const none = await detectSignals([t1], new Map());
+  assert.deepEqual(none.unmodelled, ['S']);
+  assert.equal(none.threads.get('h/10/1')!.signals.length, t1.syscalls.length);
+});
+
+test('the threshold is strict: a branch the idle model gives 0.5 is a signal only above 0.5', async () => {
+  // Idle: after "a a" comes "b" or "c" equally often (n = 2).
+  const idle = new Map([['S', { scorer: ngramScorer([['a', 'a', 'b', 'a', 'a', 'c']], 2) }]]);
+  const [t] = threadSequences(syscallsTable([{ ...S(1), us: 0, syscall: 'a' }, { ...S(1), us: 1, syscall: 'a' }, { ...S(1), us: 2, syscall: 'b' }]));
+  assert.deepEqual([...(await detectSignals([t], idle, { threshold: 0.5 })).threads.get('h/10/1')!.signals], []);
+  assert.deepEqual([...(await detectSignals([t], idle, { threshold: 0.51 })).threads.get('h/10/1')!.signals], [2]);
+});
+
+test("active threads and ranges: the paper's §4.2 example, thread 1 belongs to span A only", async () => {
+  // Span A [20, 30] µs and span B [25, 35] µs of one trace in service S, under a root in service F.
+  const spans = spansTable([
+    { trace: 't', span: 'r', type: 'GET /', op: 'GET /', service: 'F', startUs: 0, endUs: 100 },
+    { trace: 't', span: 'A', parent: 'r', type: 'GET /', op: 'a', service: 'S', startUs: 20, endUs: 30 },
+    { trace: 't', span: 'B', parent: 'r', type: 'GET /', op: 'b', service: 'S', startUs: 25, endUs: 35 },
+  ]);
+  // Thread 1's signals at 22 µs + 100 ns, 25.5 µs and 29 µs + 70 ns; thread 2's at 26 and 34 µs; thread 3 only polls.
+  const calls = [
+    ...repeat(S(1), 'p', 0, 10, 1), { ...S(1), us: 22.1, syscall: 'q' }, { ...S(1), us: 25.5, syscall: 'q' }, { ...S(1), us: 29.07, syscall: 'q' },
+    ...repeat(S(2), 'p', 0, 10, 1), { ...S(2), us: 26, syscall: 'q' }, { ...S(2), us: 34, syscall: 'q' },
+    ...repeat(S(3), 'p', 0, 40, 1),
+  ];
+  const signals = await detectSignals(threadSequences(syscallsTable(calls)), idleOf('S'));
+  // The paper's spans are 5 µs apart: the tolerance must be below that (500 ns here).
+  const opts = { toleranceNs: 500 };
+  const active = activeThreads(spans, signals, opts);
+  const rows = (t: aq.ColumnTable) => (t.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.tid, r.signals, r.first_ns, r.last_ns, r.within].filter((v) => v !== undefined));
+  // No row for thread 3 (no signal syscall), none for span r (service F has no thread).
+  assert.deepEqual(rows(active), [
+    ['A', 1, 3], ['A', 2, 1],
+    ['B', 1, 2], ['B', 2, 2],
+  ]);
+  const ranges = activeRanges(active, spans, signals, opts);
+  assert.deepEqual(rows(ranges), [
+    ['A', 1, 3, 22100, 29070, true], ['A', 2, 1, 26000, 34000, false],
+    ['B', 1, 2, 22100, 29070, false], ['B', 2, 2, 26000, 34000, true],
+  ]);
+  const served = serveSpans(ranges, spans).objects() as Record<string, unknown>[];
+  assert.deepEqual(served.map((r) => [r.span_id, r.role, r.tid]), [['r', 'none', null], ['A', 'own', 1], ['B', 'own', 2]]);
+});
+
+/** The call chain func_A -> func_B -> func_C, and an @Async child D, of trace `id` at `t0` µs. */
+function chainSpans(id: string, t0: number) {
+  return spansTable([
+    { trace: id, span: `${id}A`, type: 'GET /', op: 'func_A', service: 'S', startUs: t0, endUs: t0 + 100 },
+    { trace: id, span: `${id}B`, parent: `${id}A`, type: 'GET /', op: 'func_B', service: 'S', startUs: t0 + 10, endUs: t0 + 80 },
+    { trace: id, span: `${id}C`, parent: `${id}B`, type: 'GET /', op: 'func_C', service: 'S', startUs: t0 + 20, endUs: t0 + 60 },
+    { trace: id, span: `${id}D`, parent: `${id}A`, type: 'GET /', op: 'async', service: 'S', startUs: t0 + 30, endUs: t0 + 40 },
+  ]);
+}
+
+/** Thread `chain` runs A, B and C (signals from 5 to 95 µs, some inside B and C, none inside D); thread `async` runs D. */
+function chainCalls(t0: number, chain: number, async: number): CallSpec[] {
+  return [
+    ...repeat(S(chain), 'p', t0 - 10, 5, 1), ...[['a', 5], ['b', 15], ['c', 25], ['c', 50], ['b', 70], ['a', 95]].map(([c, us]) => ({ ...S(chain), us: t0 + (us as number), syscall: c as string })),
+    ...repeat(S(async), 'p', t0 - 10, 5, 1), ...[32, 38].map((us) => ({ ...S(async), us: t0 + us, syscall: 'd' })),
+  ];
+}
+
+test('merging: func_A -> func_B -> func_C in one thread is one thread serving three spans; an @Async child keeps its own', async () => {
+  const opts = { toleranceNs: 500 };
+  const spans = chainSpans('m', 0);
+  const signals = await detectSignals(threadSequences(syscallsTable(chainCalls(0, 21, 23))), idleOf('S'));
+  const ranges = activeRanges(activeThreads(spans, signals, opts), spans, signals, opts);
+  const served = serveSpans(ranges, spans);
+  assert.deepEqual((served.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.span_key, r.role, r.tid, r.into]), [
+    ['mA', 'S func_A#1', 'own', 21, ''],
+    ['mB', 'S func_B#1', 'merged', 21, 'mA'],
+    ['mC', 'S func_C#1', 'merged', 21, 'mA'],
+    ['mD', 'S async#1', 'own', 23, ''],
+  ]);
+  const profiles = buildProfiles(served);
+  const p = profiles.byType.get('GET /')!;
+  assert.deepEqual(p.spans.get('S func_C#1')!.role, { kind: 'merged', into: 'S func_A#1' });
+  // Two threads of S serve the trace: 21 (A, B, C) and 23 (D).
+  assert.deepEqual(profiles.services.objects(), [{ trace_type: 'GET /', service: 'S', threads: 2, traces: 1, frequency: 1, mode: true }]);
+});
+
+test('stitching merged spans: they take the thread of the span they merge into, with their own window of its syscalls', async () => {
+  const opts = { toleranceNs: 500 };
+  const idle = idleOf('S');
+  const iso = await analyseIsolated({ spans: chainSpans('i', 0), syscalls: syscallsTable(chainCalls(0, 21, 23)) }, idle, opts);
+  const trace = await trainTraceModels(iso.sequences, { scorer: 'ngram', n: 2 });
+  // Live: the trace served by threads 31 (chain) and 33 (async); meanwhile thread 32 serves something else
+  // inside span A, and thread 34 calls d at 35 and 41 µs (within A, not within D).
+  const other = [...repeat(S(32), 'p', 990, 5, 1), ...[['a', 3], ['x', 20], ['x', 50], ['a', 97]].map(([c, us]) => ({ ...S(32), us: 1000 + (us as number), syscall: c as string }))];
+  const stray = [...repeat(S(34), 'p', 990, 5, 1), { ...S(34), us: 1035, syscall: 'd' }, { ...S(34), us: 1041, syscall: 'd' }];
+  const live = { spans: chainSpans('L', 1000), syscalls: syscallsTable([...chainCalls(1000, 31, 33), ...other, ...stray]) };
+  const out = await stitchCapture(live, idle, iso.profiles, trace.models, opts);
+  // In a live trace every thread whose range fits a span is its candidate; a thread serves one slot only.
+  assert.deepEqual(out.plans[0].slots.map((s) => [s.span.spanId, s.candidates.map((c) => c.thread.tid)]), [['LA', [31, 32, 33, 34]], ['LD', [33]]]);
+  const rows = out.stitched.objects() as Record<string, unknown>[];
+  assert.deepEqual(rows.map((r) => [r.span_id, r.status, r.tid, r.syscalls]), [
+    ['LA', STITCHED, 31, 'a b c c b a'],
+    ['LB', STITCHED, 31, 'b c c b'],
+    ['LC', STITCHED, 31, 'c c'],
+    ['LD', STITCHED, 33, 'd d'],
+  ]);
+  // 4 x 1 combinations, of which A = 33 reuses D's thread: 3 scored; 31 + 33 give the learnt sequence exactly.
+  assert.deepEqual([rows[0].candidates, rows[0].scored, rows[0].likelihood], [4, 3, 1]);
+});
+
+test('profiles: the mode role per span over instances, its support, and conforming traces', () => {
+  // Five instances of type T with spans x (service a) and y (service b); y is merged into x in one instance.
+  const rows: Record<string, unknown>[] = [];
+  const add = (trace: string, span: string, key: string, service: string, role: string, tid: number | null, into = '') =>
+    rows.push({ trace_id: trace, span_id: span, trace_type: 'T', service, operation: key.split(' ')[1].split('#')[0], span_key: key, role, thread: tid === null ? '' : `h/1/${tid}`, into });
+  for (const t of ['t1', 't2', 't3']) {
+    add(t, `${t}x`, 'a opx#1', 'a', 'own', 1);
+    add(t, `${t}y`, 'b opy#1', 'b', 'own', 2);
+  }
+  // t4: x has two own threads; t5: y merged into x; t5's x has one.
+  add('t4', 't4x', 'a opx#1', 'a', 'own', 1);
+  add('t4', 't4x', 'a opx#1', 'a', 'own', 3);
+  add('t4', 't4y', 'b opy#1', 'b', 'own', 2);
+  add('t5', 't5x', 'a opx#1', 'a', 'own', 1);
+  add('t5', 't5y', 'b opy#1', 'b', 'merged', 1, 't5x');
+  const served = aq.table(Object.fromEntries(Object.keys(rows[0]).map((c) => [c, rows.map((r) => r[c])])));
+  const profiles = buildProfiles(served);
+  const p = profiles.byType.get('T')!;
+  assert.deepEqual([p.traces, p.conforming], [5, 3]);
+  assert.deepEqual([...profiles.conforming].sort(), ['t1', 't2', 't3']);
+  assert.deepEqual(profiles.table.objects().map((r) => { const o = r as Record<string, unknown>; return [o.span_key, o.role, o.support, o.present, o.frequency]; }), [
+    ['a opx#1', 'own 1', 4, 5, 0.8],
+    ['b opy#1', 'own 1', 4, 5, 0.8],
+  ]);
+  assert.deepEqual(profiles.roles.objects().map((r) => { const o = r as Record<string, unknown>; return [o.span_key, o.role, o.traces]; }), [
+    ['a opx#1', 'own 1', 4], ['a opx#1', 'own 2', 1],
+    ['b opy#1', 'own 1', 4], ['b opy#1', 'merged a opx#1', 1],
+  ]);
+  // Threads of a per instance: 1, 1, 1, 2, 1; of b: 1, 1, 1, 1, 0 (t5's y runs on a's thread).
+  assert.deepEqual(profiles.services.objects().map((r) => { const o = r as Record<string, unknown>; return [o.service, o.threads, o.traces, o.mode]; }), [
+    ['a', 1, 4, true], ['a', 2, 1, false],
+    ['b', 0, 1, false], ['b', 1, 4, true],
+  ]);
+});
