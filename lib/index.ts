@@ -8,9 +8,11 @@
  * - stitch: the paper's section 4 step by step (idle models, signals, active ranges, profiles,
  *   global sequences and trace models, candidates, stitching, evaluation, export, Table 2).
  * - sim: the Sock Shop capture simulator (simulated captures with thread-level ground truth).
+ * - plot: plotly figure builders, show() for notebooks, static images, the HTML report.
  */
 export * from './capture/index';
 export * from './seq/index';
 export * from './nn/index';
 export * from './stitch/index';
 export * from './sim/index';
+export * from './plot/index';

@@ -74,4 +74,6 @@ test('00-load-capture shows the capture tables in both views', () => {
   for (const col of ['trace_type', 'start_ns', 'ts_ns', 'syscall', 'service', 'tid']) assert.ok(all.includes(col), `no column ${col} shown`);
   assert.match(all, /danfo/i);
   assert.match(all, /problems/i);
+  // The last section simulates a capture and loads it back, with nothing the loader could not use.
+  assert.match(all, /sockshop-sim-live-c4 \(source: simulated\): \d+ spans in \d+ traces, \d+ syscalls, problems: 0/);
 });

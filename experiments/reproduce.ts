@@ -1,0 +1,149 @@
+/**
+ * The main job: the whole Deepstitch method on captures, Table 2 beside the paper's.
+ *
+ *   npm run reproduce                       # the bundled simulated Sock Shop captures
+ *   npm run reproduce -- --idle DIR --isolated DIR [--isolated DIR ...] --live DIR --out DIR
+ *
+ * Options: --n N (window length), --threshold T (signal threshold), --scorer lstm|ngram,
+ * --retrain (ignore the model cache). Writes OUT/table2.json, OUT/table2.csv, OUT/report.html
+ * and OUT/stitched.jaeger.json (the live traces with each span's syscalls in a tag).
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatCsvField, loadCapture, type Capture } from '../lib/capture/index';
+import { describeBackend } from '../lib/nn/backend';
+import {
+  DEFAULT_N, DEFAULT_THRESHOLD, analyseIsolatedSet, evaluate, formatTable2, idleTable, stitchCapture, table2,
+  toJaeger, trainIdleModels, trainTraceModels, type ScorerKind, type Table2Row,
+} from '../lib/stitch/index';
+import { accuracyFigure, writeReport } from '../lib/plot/index';
+import { terminalProgress } from './lib/progress';
+
+const ROOT = resolve(__dirname, '..');
+const BUNDLED = join(ROOT, 'data', 'sockshop');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      idle: { type: 'string' },
+      isolated: { type: 'string', multiple: true },
+      live: { type: 'string' },
+      out: { type: 'string', default: join(ROOT, 'results') },
+      n: { type: 'string', default: String(DEFAULT_N) },
+      threshold: { type: 'string', default: String(DEFAULT_THRESHOLD) },
+      scorer: { type: 'string', default: 'lstm' },
+      retrain: { type: 'boolean', default: false },
+    },
+  });
+  const n = Number(values.n);
+  const threshold = Number(values.threshold);
+  const scorer = values.scorer as ScorerKind;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--n: expected a positive integer, got ${values.n}`);
+  if (!(threshold > 0 && threshold < 1)) throw new Error(`--threshold: expected a probability in (0, 1), got ${values.threshold}`);
+  if (scorer !== 'lstm' && scorer !== 'ngram') throw new Error(`--scorer: expected lstm or ngram, got ${values.scorer}`);
+  const dirs = await captureDirs(values.idle, values.isolated, values.live);
+  const out = resolve(values.out!);
+  const progress = terminalProgress();
+  const started = Date.now();
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+  log(`backend: ${await describeBackend()}`);
+  const idle = await load(dirs.idle, 'idle', log);
+  const isolated = [];
+  for (const d of dirs.isolated) isolated.push(await load(d, 'isolated', log));
+  const live = await load(dirs.live, 'live', log);
+  if (!live.truth) throw new Error(`${dirs.live}: no truth.csv, so there is nothing to evaluate the stitching against`);
+  const captures = [idle, ...isolated, live];
+  const source = captures.map((c) => c.manifest.source);
+  const sourceText = [...new Set(source)].join(' + ');
+
+  const fit = { n, scorer, retrain: values.retrain, onProgress: progress };
+  const idleModels = await trainIdleModels(idle.syscalls, fit);
+  for (const s of idleModels.skipped) log(`idle model skipped: ${s.service}: ${s.reason}`);
+  const analysis = await analyseIsolatedSet(isolated, idleModels.models, { threshold, onProgress: progress });
+  const traceModels = await trainTraceModels(analysis.sequences, fit);
+  for (const s of traceModels.skipped) log(`trace model skipped: ${s.traceType}: ${s.reason}`);
+  const result = await stitchCapture(live, idleModels.models, analysis.profiles, traceModels.models, { threshold, onProgress: progress });
+  const evaluation = evaluate(result.stitched, live.truth);
+  const rows = table2(evaluation);
+  const seconds = (Date.now() - started) / 1000;
+
+  const dedup = dedupRatio([...idleModels.models.values(), ...traceModels.models.values()].map((m) => m.windows));
+  console.log(formatTable2(rows, sourceText));
+  console.log(`\n${live.spans.numRows()} live spans in ${new Set(live.spans.array('trace_id') as string[]).size} traces; ` +
+    `n = ${n}, threshold = ${threshold}, scorer = ${scorer}; windows deduplicated ${dedup.total} -> ${dedup.unique} (ratio ${dedup.ratio.toFixed(1)}); ${seconds.toFixed(1)} s`);
+
+  await mkdir(out, { recursive: true });
+  const meta = { source: sourceText, n, threshold, scorer, backend: await describeBackend(), seconds, captures: dirs, windows: dedup };
+  await writeFile(join(out, 'table2.json'), `${JSON.stringify(rows.map(jsonRow), null, 2)}\n`);
+  await writeFile(join(out, 'table2.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  await writeFile(join(out, 'table2.csv'), toCsv(rows));
+  await writeFile(join(out, 'stitched.jaeger.json'), toJaeger(result.stitched, live.spans, live.originNs));
+  await writeReport(join(out, 'report.html'), {
+    title: 'Deepstitch Kit: Table 2',
+    source,
+    sections: [
+      {
+        heading: 'Table 2',
+        text: `Accuracy per trace (a trace is right when every span is) at process level (host, pid: the paper's PID check) and thread level, beside the paper's Table 2. ` +
+          `n = ${n}, threshold = ${threshold}, scorer = ${scorer}, ${meta.backend}, ${seconds.toFixed(1)} s.`,
+        figures: [accuracyFigure({ rows, source })],
+        tables: [{ caption: `Table 2 (${sourceText})`, columns: Object.keys(emptyRow()), rows: rows.map((r) => Object.values(jsonRow(r))) }],
+      },
+      {
+        heading: 'Idle models',
+        tables: [{ caption: 'One LSTM per service, trained on the idle capture', columns: idleTable(idleModels).columnNames(), rows: idleTable(idleModels).objects().map((o) => Object.values(o)) }],
+      },
+      { heading: 'Captures', text: Object.entries(dirs).map(([k, v]) => `${k}: ${[v].flat().join(', ')}`).join('\n') },
+    ],
+  });
+  log(`wrote ${out}/table2.json, table2.csv, report.html, stitched.jaeger.json`);
+}
+
+/** Captures named on the command line, or the bundled ones. */
+async function captureDirs(idle?: string, isolated?: string[], live?: string): Promise<{ idle: string; isolated: string[]; live: string }> {
+  const given = [idle, isolated, live].filter((x) => x !== undefined && !(Array.isArray(x) && x.length === 0)).length;
+  if (given > 0 && given < 3) throw new Error('give all of --idle DIR, --isolated DIR (one or more) and --live DIR, or none for the bundled captures');
+  if (given === 3) return { idle: resolve(idle!), isolated: isolated!.map((d) => resolve(d)), live: resolve(live!) };
+  const names = (await readdir(BUNDLED)).sort();
+  const pick = (prefix: string) => names.filter((d) => d.startsWith(prefix)).map((d) => join(BUNDLED, d));
+  const [bundledIdle] = pick('sockshop-sim-idle');
+  const [bundledLive] = pick('sockshop-sim-live');
+  const bundledIsolated = pick('sockshop-sim-isolated-');
+  if (!bundledIdle || !bundledLive || bundledIsolated.length === 0) throw new Error(`${BUNDLED}: bundled captures missing; run npm run data:sockshop`);
+  return { idle: bundledIdle, isolated: bundledIsolated, live: bundledLive };
+}
+
+async function load(dir: string, mode: string, log: (m: string) => void): Promise<Capture> {
+  const c = await loadCapture(dir);
+  if (c.manifest.mode !== mode) throw new Error(`${dir}: a ${c.manifest.mode} capture given where a ${mode} capture is needed`);
+  log(`loaded ${c.manifest.name} (${c.manifest.source}, ${c.manifest.mode}): ${c.spans.numRows()} spans, ${c.syscalls.numRows()} syscalls` +
+    `${c.problems.total() > 0 ? `, ${c.problems.total()} problems: ${c.problems.summary().join('; ')}` : ''}`);
+  return c;
+}
+
+function dedupRatio(ws: { total: number; unique: number }[]): { total: number; unique: number; ratio: number } {
+  const total = ws.reduce((s, w) => s + w.total, 0);
+  const unique = ws.reduce((s, w) => s + w.unique, 0);
+  return { total, unique, ratio: unique === 0 ? 1 : total / unique };
+}
+
+/** The row as written to table2.json: NaN (nothing evaluated) becomes null. */
+function jsonRow(r: Table2Row): Record<string, string | number | null> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v]));
+}
+
+function emptyRow(): Table2Row {
+  return { trace_type: '', services: 0, traces: 0, acc_process: NaN, acc_thread: NaN, span_acc_process: NaN, span_acc_thread: NaN, paper_services: null, paper_acc: null };
+}
+
+function toCsv(rows: readonly Table2Row[]): string {
+  const cols = Object.keys(emptyRow());
+  return `${[cols.join(','), ...rows.map((r) => Object.values(jsonRow(r)).map(formatCsvField).join(','))].join('\n')}\n`;
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+/**
+ * The main job end to end on the bundled captures (with the fast n-gram scorer; the LSTM path is
+ * the same code with another scorer): Table 2 for the paper's trace types, in every output format.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PAPER_TABLE2 } from '../../lib/stitch/index';
+import { readJaegerFile } from '../../lib/capture/jaeger';
+import { ProblemLog } from '../../lib/capture/problems';
+
+const ROOT = join(__dirname, '..', '..');
+
+test('npm run reproduce writes Table 2, its CSV, the report and the stitched traces', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reproduce-'));
+  try {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'experiments', 'reproduce.ts'), '--scorer', 'ngram', '--out', out],
+      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(stdout, /Table 2 \(simulated data/);
+    const rows = JSON.parse(readFileSync(join(out, 'table2.json'), 'utf8')) as Record<string, unknown>[];
+    // Every trace type of the paper has a row, with the paper's figure beside the kit's.
+    for (const paper of PAPER_TABLE2) {
+      const row = rows.find((r) => r.trace_type === paper.trace_type);
+      assert.ok(row, `no row for ${paper.trace_type}`);
+      assert.equal(row.paper_acc, paper.acc);
+      assert.ok((row.traces as number) > 0);
+      for (const k of ['acc_process', 'acc_thread']) {
+        const v = row[k] as number;
+        assert.ok(v >= 0 && v <= 1, `${paper.trace_type} ${k} = ${v}`);
+      }
+      // A thread can only be right where its process is.
+      assert.ok((row.acc_thread as number) <= (row.acc_process as number));
+    }
+    const csv = readFileSync(join(out, 'table2.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, rows.length + 1);
+    assert.match(csv[0], /^trace_type,services,traces,acc_process,acc_thread/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /SIMULATED/);
+    // The stitched export is Jaeger JSON the kit's own reader accepts, with the syscalls tag.
+    const problems = new ProblemLog();
+    const spans = await readJaegerFile(join(out, 'stitched.jaeger.json'), problems);
+    assert.ok(spans.length > 0);
+    assert.match(readFileSync(join(out, 'stitched.jaeger.json'), 'utf8'), /"key":\s*"syscalls"/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
