@@ -3,14 +3,19 @@
  * trace type's profile serves with k threads of its own becomes a slot whose candidates are its
  * active threads that are not false active (their range lies within it); a combination picks k
  * distinct candidates per slot, and its global sequence is what the trace model scores (the
- * paper's Table 1). Spans the profile merges into another span share that span's slot.
+ * paper's Table 1). A thread serves one span at a time: slots whose spans overlap take distinct
+ * threads, while one thread may serve successive spans (a database connection thread answering a
+ * service's queries one after another, as the isolated capture shows it doing). Spans the profile merges into another span share that span's slot. A span
+ * that the profile serves by basis 'calls' (no signal syscall seen in it: see signals.ts) takes as
+ * candidates every thread of its service whose syscalls in its window lie within it, signal or not;
+ * the trace model, which sees the calls of every service in time order, chooses among them.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import { globalSequence } from './global';
 import type { SequenceOptions, SequencePart } from './global';
 import type { Profiles } from './profile';
-import type { Signals, ThreadSignals, WindowOptions } from './signals';
+import type { ActiveBasis, Signals, ThreadSignals, WindowOptions } from './signals';
 import { DEFAULT_TOLERANCE_NS, groupTraces, readSpans, spanKeys, spanWindow } from './spans';
 import type { SpanRow } from './spans';
 
@@ -23,7 +28,7 @@ export interface Slot {
   /** The span's window, widened by the tolerance. */
   from: number;
   to: number;
-  /** Its active threads whose range lies within it, in thread order. */
+  /** Its active threads whose range lies within it (of basis 'signal' unless the profile's is 'calls'), in thread order. */
   candidates: ThreadSignals[];
 }
 
@@ -46,7 +51,7 @@ export interface TracePlan {
   spans: PlannedSpan[];
 }
 
-/** For each slot, the indices of its chosen candidates (ascending). */
+/** For each slot, the indices of its chosen candidates (ascending; empty when every candidate serves an overlapping slot). */
 export type Combination = number[][];
 
 /**
@@ -74,8 +79,9 @@ export function planTraces(ranges: Table, spans: Table, signals: Signals, profil
       else if (role === undefined) slotOf.set(s.spanId, `span not in the profile of ${traceType}`);
       else if (role.kind === 'none') slotOf.set(s.spanId, 'the profile gives this span no thread');
       else if (role.kind === 'own') {
-        const candidates = [...(within.get(`${traceId}\u0000${s.spanId}`) ?? [])]
-          .map((k) => signals.threads.get(k)!)
+        const candidates = (within.get(`${traceId}\u0000${s.spanId}`) ?? [])
+          .filter((c) => role.basis === 'calls' || c.basis === 'signal')
+          .map((c) => signals.threads.get(c.thread)!)
           .sort((a, b) => order.get(a.thread.key)! - order.get(b.thread.key)!);
         if (candidates.length === 0) slotOf.set(s.spanId, 'no active thread within the span');
         else {
@@ -121,24 +127,37 @@ export function choices(slot: Slot): number[][] {
   return out;
 }
 
-/** Every combination of distinct threads (a thread serves one slot at most), slot by slot in lexicographic order. */
+/**
+ * Whether `choice` for slot j takes a thread that the partial combination (slots 0..j-1) already
+ * gives a slot whose span overlaps slot j's.
+ */
+export function reusesThread(plan: TracePlan, combo: Combination, j: number, choice: readonly number[]): boolean {
+  const slot = plan.slots[j];
+  const keys = new Set(choice.map((i) => slot.candidates[i].thread.key));
+  return combo.some((other, k) => {
+    const o = plan.slots[k];
+    return o.span.start <= slot.span.end && o.span.end >= slot.span.start && other.some((i) => keys.has(o.candidates[i].thread.key));
+  });
+}
+
+/**
+ * Every combination in which slots whose spans overlap have distinct threads, slot by slot in
+ * lexicographic order; a slot left no free candidate by the earlier slots' choice gets none ([]).
+ */
 export function* combinations(plan: TracePlan): Generator<Combination> {
   const options = plan.slots.map(choices);
   const combo: Combination = [];
-  const used = new Set<string>();
   function* walk(j: number): Generator<Combination> {
     if (j === plan.slots.length) {
       yield combo.map((c) => [...c]);
       return;
     }
-    for (const choice of options[j]) {
-      const keys = choice.map((i) => plan.slots[j].candidates[i].thread.key);
-      if (keys.some((k) => used.has(k))) continue;
-      keys.forEach((k) => used.add(k));
+    const free = options[j].filter((choice) => !reusesThread(plan, combo, j, choice));
+    // A slot whose every candidate serves an overlapping slot is left empty rather than losing the whole trace.
+    for (const choice of free.length > 0 ? free : [[]]) {
       combo.push(choice);
       yield* walk(j + 1);
       combo.pop();
-      keys.forEach((k) => used.delete(k));
     }
   }
   yield* walk(0);
@@ -163,16 +182,17 @@ export function combinationTable(plan: TracePlan, opts: SequenceOptions = {}): T
   });
 }
 
-/** Live thread keys within each span (range inside it), by "trace\0span". */
-function withinThreads(ranges: Table): Map<string, string[]> {
-  const [trace, span, thread, within] = ['trace_id', 'span_id', 'thread', 'within'].map((c) => ranges.array(c));
-  const out = new Map<string, string[]>();
+/** Live threads within each span (range inside it) with their basis, by "trace\0span". */
+function withinThreads(ranges: Table): Map<string, { thread: string; basis: ActiveBasis }[]> {
+  const [trace, span, thread, within, basis] = ['trace_id', 'span_id', 'thread', 'within', 'basis'].map((c) => ranges.array(c));
+  const out = new Map<string, { thread: string; basis: ActiveBasis }[]>();
   for (let r = 0; r < ranges.numRows(); r++) {
     if (!within[r]) continue;
     const key = `${trace[r]}\u0000${span[r]}`;
+    const row = { thread: thread[r] as string, basis: basis[r] as ActiveBasis };
     const list = out.get(key);
-    if (list) list.push(thread[r] as string);
-    else out.set(key, [thread[r] as string]);
+    if (list) list.push(row);
+    else out.set(key, [row]);
   }
   return out;
 }

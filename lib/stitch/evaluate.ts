@@ -27,7 +27,11 @@ export interface Accuracy {
   traces_thread_ok: number;
   trace_acc_process: number;
   trace_acc_thread: number;
-  /** Distinct services among the spans. */
+  /**
+   * Services of a typical trace: the most frequent number of distinct services in one trace (ties:
+   * the smaller), the "services involved" of the paper's Table 2. Not the union over the traces:
+   * traces of one type may each reach a different service (GET /health probes one service each).
+   */
   services: number;
 }
 
@@ -122,8 +126,26 @@ function accuracy(all: readonly Row[]): Accuracy {
     traces_thread_ok,
     trace_acc_process: ratio(traces_process_ok, traces.size),
     trace_acc_thread: ratio(traces_thread_ok, traces.size),
-    services: new Set(all.map((r) => r.service)).size,
+    services: typicalServices(all),
   };
+}
+
+/** The most frequent count of distinct services per trace, the smaller on a tie; 0 without rows. */
+function typicalServices(rows: readonly Row[]): number {
+  const perTrace = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const set = perTrace.get(r.trace);
+    if (set) set.add(r.service);
+    else perTrace.set(r.trace, new Set([r.service]));
+  }
+  const counts = new Map<number, number>();
+  for (const set of perTrace.values()) counts.set(set.size, (counts.get(set.size) ?? 0) + 1);
+  let best = 0;
+  let bestCount = 0;
+  for (const [services, traces] of counts) {
+    if (traces > bestCount || (traces === bestCount && services < best)) [best, bestCount] = [services, traces];
+  }
+  return best;
 }
 
 /** a / b, NaN when b is 0 (no evidence either way). */

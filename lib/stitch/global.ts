@@ -4,7 +4,7 @@
  * and written "service:syscall" so that the interaction between services is part of the pattern.
  * One trace model per trace type learns the global sequences of the isolated capture.
  *
- * Every global sequence is preceded by n start tokens before windows are taken: the trace model
+ * Every global sequence is preceded by n start tokens (scorer's padStart) before windows are taken: the trace model
  * then also learns how a trace begins, every syscall of a candidate gets a score, and a trace with
  * fewer than n + 1 syscalls (a health check) can still be scored. Without it the first n syscalls
  * of a trace would never count in a likelihood.
@@ -15,15 +15,12 @@ import { globalToken } from '../seq/vocab';
 import type { Profiles } from './profile';
 import { reportEpochs } from './progress';
 import type { OnProgress } from './progress';
-import { DEFAULT_N, fitScorer, meanScore } from './scorer';
+import { DEFAULT_N, fitScorer, meanScore, padStart, scorePadded } from './scorer';
 import type { FitOptions, FittedScorer, SequenceScorer } from './scorer';
 import type { Signals, ThreadSignals, WindowOptions } from './signals';
 import { DEFAULT_TOLERANCE_NS } from './spans';
 import { lowerBound, rangeOf } from './threads';
 import type { ThreadSeq } from './threads';
-
-/** The token that pads the start of every global sequence (it has no ":" so no service:syscall token equals it). */
-export const START_TOKEN = '<s>';
 
 /**
  * Which syscalls of a serving thread go into a global sequence: 'all' its syscalls in the span's
@@ -60,12 +57,21 @@ export function globalSequence(parts: readonly SequencePart[], opts: SequenceOpt
 export function mergeParts(parts: readonly SequencePart[], opts: SequenceOptions = {}, cutNs?: number): [number, number][] {
   const picked: [number, number][] = [];
   const signalOnly = (opts.syscalls ?? 'all') === 'signal';
+  // A thread serving successive spans has a part for each; their widened windows may overlap, and a call is taken once.
+  const seen = new Map<ThreadSignals, Set<number>>();
   parts.forEach((part, p) => {
     // Times of the calls to pick from: all of the thread's, or its signal syscalls'.
     const ts = signalOnly ? part.thread.signalTs : part.thread.thread.ts;
     let [from, to] = rangeOf(ts, part.from, part.to);
     if (cutNs !== undefined) to = Math.min(to, lowerBound(ts, cutNs));
-    for (let k = from; k < to; k++) picked.push([p, signalOnly ? part.thread.signals[k] : k]);
+    let taken = seen.get(part.thread);
+    if (taken === undefined) seen.set(part.thread, (taken = new Set()));
+    for (let k = from; k < to; k++) {
+      const i = signalOnly ? part.thread.signals[k] : k;
+      if (taken.has(i)) continue;
+      taken.add(i);
+      picked.push([p, i]);
+    }
   });
   const tsOf = ([p, i]: [number, number]) => parts[p].thread.thread.ts[i];
   return picked.sort((a, b) => tsOf(a) - tsOf(b) || a[0] - b[0] || a[1] - b[1]);
@@ -87,27 +93,39 @@ export interface TraceSequence {
 }
 
 /**
- * The global sequences of the isolated capture's conforming traces (Profiles.conforming), by trace
- * type (every profiled type, with an empty list when none conforms): for each span with own threads
- * (serveSpans), those threads' syscalls in its window.
+ * The global sequences of the isolated capture's traces, by trace type (every profiled type, with an
+ * empty list when it has no trace), read under the profile: for each span the profile serves with k
+ * threads of its own, the instance's own threads of that span (at most k, its main thread first,
+ * as serveSpans orders them), their syscalls in its window; spans the profile merges or leaves
+ * without a thread add nothing, as in the live capture's candidates.
+ *
+ * Every instance is used, not only those whose every span had its profile role
+ * (Profiles.conforming): in a trace of some sixty spans one span off its mode is the rule, and
+ * conforming instances only would leave such a trace type without a trace model. The paper trains
+ * on the "sanitised" sequences without saying more; reading each instance under the profile is the
+ * sanitising here.
  */
 export function isolatedSequences(served: Table, signals: Signals, profiles: Profiles, opts: WindowOptions & SequenceOptions = {}): Map<string, TraceSequence[]> {
   const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
-  const cols = ['trace_id', 'trace_type', 'role', 'thread', 'start_ns', 'end_ns'].map((c) => served.array(c));
+  const cols = ['trace_id', 'trace_type', 'span_id', 'span_key', 'role', 'thread', 'start_ns', 'end_ns'].map((c) => served.array(c));
   const parts = new Map<string, { type: string; parts: SequencePart[] }>();
+  const taken = new Map<string, number>(); // trace and span id -> own threads taken
   for (let r = 0; r < served.numRows(); r++) {
-    const [traceId, type, role, thread, start, end] = cols.map((c) => c[r]) as [string, string, string, string, number, number];
-    if (!profiles.conforming.has(traceId)) continue;
+    const [traceId, type, spanId, key, role, thread, start, end] = cols.map((c) => c[r]) as [string, string, string, string, string, string, number, number];
     let t = parts.get(traceId);
     if (t === undefined) parts.set(traceId, (t = { type, parts: [] }));
-    if (role !== 'own') continue;
+    const profiled = profiles.byType.get(type)?.spans.get(key)?.role;
+    if (role !== 'own' || profiled?.kind !== 'own') continue;
+    const k = taken.get(`${traceId}\u0000${spanId}`) ?? 0;
+    if (k >= profiled.threads) continue;
+    taken.set(`${traceId}\u0000${spanId}`, k + 1);
     const ths = signals.threads.get(thread);
     if (ths === undefined) throw new Error(`isolatedSequences: thread ${thread} of trace ${traceId} is not in the signals given; pass the ones the served table came from`);
     t.parts.push({ thread: ths, from: start - tol, to: end + tol });
   }
-  // Every profiled type, so that one without a conforming trace is reported by trainTraceModels.
+  // Every profiled type, so that one without a trace is reported by trainTraceModels.
   const out = new Map<string, TraceSequence[]>([...profiles.byType.keys()].map((type) => [type, []]));
-  for (const [traceId, t] of parts) out.get(t.type)!.push({ traceId, tokens: globalSequence(t.parts, { syscalls: opts.syscalls }) });
+  for (const [traceId, t] of parts) out.get(t.type)?.push({ traceId, tokens: globalSequence(t.parts, { syscalls: opts.syscalls }) });
   return out;
 }
 
@@ -151,7 +169,7 @@ export async function trainTraceModels(sequences: ReadonlyMap<string, readonly T
     const report = (detail: string) => opts.onProgress?.({ step: 'trace models', done: i, total: types.length, unit: 'trace types', detail: `${traceType}: ${detail}` });
     report('fitting');
     if (!list.some((s) => s.tokens.length > 0)) {
-      out.skipped.push({ traceType, reason: list.length === 0 ? 'no conforming trace in the isolated capture' : 'every global sequence is empty' });
+      out.skipped.push({ traceType, reason: list.length === 0 ? 'no trace in the isolated capture' : 'every global sequence is empty' });
       continue;
     }
     const train = reportEpochs(opts.train, report);
@@ -168,12 +186,6 @@ export async function trainTraceModels(sequences: ReadonlyMap<string, readonly T
  * NaN for an empty sequence.
  */
 export async function likelihoods(model: { scorer: SequenceScorer }, sequences: readonly (readonly string[])[]): Promise<Float64Array> {
-  const { n } = model.scorer;
-  const scores = await model.scorer.score(sequences.map((s) => padStart(s, n)));
-  return Float64Array.from(scores, (s) => meanScore(s, n));
-}
-
-/** n start tokens, then the sequence. */
-export function padStart(tokens: readonly string[], n: number): string[] {
-  return [...new Array<string>(n).fill(START_TOKEN), ...tokens];
+  const scores = await scorePadded(model.scorer, sequences);
+  return Float64Array.from(scores, (s) => meanScore(s));
 }

@@ -3,12 +3,18 @@
  * service gives one syscall sequence; its windows of length n, labelled with the next syscall, are
  * pooled over the service's threads and deduplicated with counts (idle routines repeat, so unique
  * pairs are few) before the model is fitted (from the model cache when it holds it).
+ *
+ * Each thread's sequence is start-padded (scorer's padStart), as the trace models' are, so that
+ * detectSignals can score a thread's first n syscalls too. Departure from the paper, which does not
+ * say what happens to them: without it a thread with at most n syscalls in a capture (a Java
+ * @Async thread started for one call, a worker of a pool that serves one request, a database
+ * connection thread) could never have a signal syscall, and so never be an active thread.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import { reportEpochs } from './progress';
 import type { OnProgress } from './progress';
-import { DEFAULT_N, fitScorer } from './scorer';
+import { DEFAULT_N, fitScorer, padStart } from './scorer';
 import type { FitOptions, FittedScorer } from './scorer';
 import { threadSequences } from './threads';
 
@@ -52,12 +58,7 @@ export async function trainIdleModels(syscalls: Table, opts: IdleOptions = {}): 
     const report = (detail: string) => opts.onProgress?.({ step: 'idle models', done: i, total: services.length, unit: 'services', detail: `${service}: ${detail}` });
     report('fitting');
     const train = reportEpochs(opts.train, report);
-    const n = opts.n ?? DEFAULT_N;
-    if (!seqs.some((s) => s.length > n)) {
-      out.skipped.push({ service, reason: `no thread has more than n = ${n} syscalls` });
-      continue;
-    }
-    const fit = await fitScorer(seqs, { ...opts, train });
+    const fit = await fitScorer(seqs.map((s) => padStart(s, opts.n ?? DEFAULT_N)), { ...opts, train });
     out.models.set(service, { ...fit, service, threads: seqs.length, syscalls: seqs.reduce((s, q) => s + q.length, 0) });
   }
   opts.onProgress?.({ step: 'idle models', done: services.length, total: services.length, unit: 'services' });

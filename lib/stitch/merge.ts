@@ -1,13 +1,22 @@
 /**
  * Step 4 (paper §4.2): which thread serves which span of a trace, in a capture where each trace ran
- * alone (the isolated capture). A thread whose active range lies within several spans of its
- * service (nested spans) is given to the innermost, the shortest; that is the span's own thread.
+ * alone (the isolated capture). A thread whose active range lies within several overlapping spans of
+ * its service (nested spans) is given to the innermost, the shortest; that is the span's own thread.
+ * A thread that serves successive spans (a connection thread answering queries one after another)
+ * is own to each.
  * A span left without an own thread but inside which the thread of an enclosing span of the same
  * service is active is served by that thread: the spans are merged, as the paper's call chain
  * func_A -> func_B -> func_C in one thread gives three spans and one thread.
+ *
+ * A span left with neither (no signal syscall of its service inside it, as when its work looks like
+ * an idle routine: see signals.ts) is served by the thread with the most syscalls in its window
+ * among those whose syscalls lie within it (activity of basis 'calls'); it is 'own' with basis
+ * 'calls', so that the profile and the live stitching know to look for such threads. This goes
+ * beyond the paper, where such a span would have no thread.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
+import type { ActiveBasis } from './signals';
 import { compareStrings, groupTraces, readSpans, spanKeys } from './spans';
 import type { SpanRow } from './spans';
 
@@ -16,6 +25,9 @@ export type ServeRole = 'own' | 'merged' | 'none';
 
 interface RangeRow {
   thread: string;
+  basis: ActiveBasis;
+  /** Syscalls in the span's window. */
+  calls: number;
   host: string;
   pid: number;
   tid: number;
@@ -33,15 +45,17 @@ interface Serving {
 /**
  * One row per (span, serving thread), from the active ranges table (activeRanges) and the spans:
  * trace_id, span_id, trace_type, service, operation, span_key (spanKeys), start_ns, end_ns, role
- * (ServeRole), thread, host, pid, tid, into (for 'merged': the span whose thread it shares), first_ns,
- * last_ns (the thread's active range). A span with several own threads has a row for each, in order
- * of their first signal; a span with role 'none' one row with empty thread and null host, pid, tid.
+ * (ServeRole), basis (of an 'own' span's threads: 'signal' or 'calls'; '' otherwise), thread, host,
+ * pid, tid, into (for 'merged': the span whose thread it shares), first_ns, last_ns (the thread's
+ * active range). A span with several own threads has a row for each, the one with the most syscalls
+ * in the span's window first (the span's main thread; then by first signal); a span with role
+ * 'none' one row with empty thread and null host, pid, tid.
  */
 export function serveSpans(ranges: Table, spans: Table): Table {
   const byTrace = rangeRows(ranges);
   const out = {
     trace_id: [] as string[], span_id: [] as string[], trace_type: [] as string[], service: [] as string[], operation: [] as string[],
-    span_key: [] as string[], start_ns: [] as number[], end_ns: [] as number[], role: [] as ServeRole[], thread: [] as string[],
+    span_key: [] as string[], start_ns: [] as number[], end_ns: [] as number[], role: [] as ServeRole[], basis: [] as string[], thread: [] as string[],
     host: [] as (string | null)[], pid: [] as (number | null)[], tid: [] as (number | null)[], into: [] as string[],
     first_ns: [] as (number | null)[], last_ns: [] as (number | null)[],
   };
@@ -55,6 +69,7 @@ export function serveSpans(ranges: Table, spans: Table): Table {
     out.start_ns.push(s.start);
     out.end_ns.push(s.end);
     out.role.push(role);
+    out.basis.push(role === 'own' && r !== null ? r.basis : '');
     out.thread.push(r?.thread ?? '');
     out.host.push(r?.host ?? null);
     out.pid.push(r?.pid ?? null);
@@ -77,7 +92,7 @@ export function serveSpans(ranges: Table, spans: Table): Table {
       if (mine) result = { span: s, threads: mine };
       else if (depth <= trace.length) {
         // The nearest enclosing span of the same service whose thread is active here.
-        const here = rows.get(s.spanId) ?? [];
+        const here = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'signal');
         let hops = 0;
         for (let p = byId.get(s.parentId); p !== undefined && hops++ <= trace.length; p = byId.get(p.parentId)) {
           if (p.service !== s.service) continue;
@@ -90,6 +105,10 @@ export function serveSpans(ranges: Table, spans: Table): Table {
             break;
           }
         }
+      }
+      if (result === null) {
+        const quiet = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'calls' && r.within).sort(mainFirst);
+        if (quiet.length > 0) result = { span: s, threads: [quiet[0]] };
       }
       memo.set(s.spanId, result);
       return result;
@@ -104,24 +123,37 @@ export function serveSpans(ranges: Table, spans: Table): Table {
   return aq.table(out);
 }
 
-/** Own threads per span id: each thread to the innermost span containing its range; sorted by first signal. */
+/**
+ * Own threads per span id (basis 'signal'): each thread to the innermost of the overlapping spans
+ * containing its range (so to each of several successive spans it serves); main thread first.
+ */
 function ownThreads(trace: readonly SpanRow[], rows: ReadonlyMap<string, RangeRow[]>): Map<string, RangeRow[]> {
-  const best = new Map<string, { span: SpanRow; row: RangeRow }>();
+  const fits = new Map<string, { span: SpanRow; row: RangeRow }[]>();
   for (const s of trace) {
     for (const r of rows.get(s.spanId) ?? []) {
-      if (!r.within) continue;
-      const b = best.get(r.thread);
-      if (b === undefined || innerFirst(s, b.span) < 0) best.set(r.thread, { span: s, row: r });
+      if (!r.within || r.basis !== 'signal') continue;
+      const list = fits.get(r.thread);
+      if (list) list.push({ span: s, row: r });
+      else fits.set(r.thread, [{ span: s, row: r }]);
     }
   }
   const own = new Map<string, RangeRow[]>();
-  for (const { span, row } of best.values()) {
-    const list = own.get(span.spanId);
-    if (list) list.push(row);
-    else own.set(span.spanId, [row]);
+  for (const list of fits.values()) {
+    for (const { span, row } of list) {
+      const inner = list.some((o) => o.span !== span && o.span.start <= span.end && o.span.end >= span.start && innerFirst(o.span, span) < 0);
+      if (inner) continue;
+      const mine = own.get(span.spanId);
+      if (mine) mine.push(row);
+      else own.set(span.spanId, [row]);
+    }
   }
-  for (const list of own.values()) list.sort((a, b) => a.first - b.first || compareStrings(a.thread, b.thread));
+  for (const list of own.values()) list.sort(mainFirst);
   return own;
+}
+
+/** The most syscalls in the span's window first, then the earliest range, then thread key. */
+function mainFirst(a: RangeRow, b: RangeRow): number {
+  return b.calls - a.calls || a.first - b.first || compareStrings(a.thread, b.thread);
 }
 
 /** Shorter spans first, then later starts (the inner of two equal-length nested spans), then span id. */
@@ -131,13 +163,13 @@ function innerFirst(a: SpanRow, b: SpanRow): number {
 
 /** The ranges table's rows by trace, then span id. */
 function rangeRows(ranges: Table): Map<string, Map<string, RangeRow[]>> {
-  const cols = ['trace_id', 'span_id', 'thread', 'host', 'pid', 'tid', 'first_ns', 'last_ns', 'within'].map((c) => ranges.array(c));
+  const cols = ['trace_id', 'span_id', 'thread', 'host', 'pid', 'tid', 'first_ns', 'last_ns', 'within', 'basis', 'calls'].map((c) => ranges.array(c));
   const out = new Map<string, Map<string, RangeRow[]>>();
   for (let r = 0; r < ranges.numRows(); r++) {
-    const [trace, span, thread, host, pid, tid, first, last, within] = cols.map((c) => c[r]);
+    const [trace, span, thread, host, pid, tid, first, last, within, basis, calls] = cols.map((c) => c[r]);
     let spans = out.get(trace as string);
     if (spans === undefined) out.set(trace as string, (spans = new Map()));
-    const row: RangeRow = { thread: thread as string, host: host as string, pid: pid as number, tid: tid as number, first: first as number, last: last as number, within: within as boolean };
+    const row: RangeRow = { thread: thread as string, host: host as string, pid: pid as number, tid: tid as number, first: first as number, last: last as number, within: within as boolean, basis: basis as ActiveBasis, calls: calls as number };
     const list = spans.get(span as string);
     if (list) list.push(row);
     else spans.set(span as string, [row]);

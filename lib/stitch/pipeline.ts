@@ -43,7 +43,7 @@ export interface IsolatedAnalysis {
   ranges: Table;
   served: Table;
   profiles: Profiles;
-  /** Global sequences of the conforming traces by trace type: trainTraceModels' input. */
+  /** Global sequences of the traces by trace type, read under the profiles: trainTraceModels' input. */
   sequences: Map<string, TraceSequence[]>;
 }
 
@@ -68,7 +68,7 @@ export interface IsolatedSetAnalysis {
   perCapture: IsolatedAnalysis[];
   /** Profiles over the instances of all the captures. */
   profiles: Profiles;
-  /** Global sequences of the conforming traces of all the captures, by trace type. */
+  /** Global sequences of the traces of all the captures under the profiles, by trace type. */
   sequences: Map<string, TraceSequence[]>;
 }
 

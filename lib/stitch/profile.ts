@@ -6,10 +6,15 @@
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
+import type { ActiveBasis } from './signals';
 import { compareStrings } from './spans';
 
-/** How a span of a trace type is served, in its profile. */
-export type SpanRole = { kind: 'own'; threads: number } | { kind: 'merged'; into: string } | { kind: 'none' };
+/**
+ * How a span of a trace type is served, in its profile: by k threads of its own, found by their
+ * signal syscalls (basis 'signal', the paper's) or, when no signal is seen in it, by their syscalls
+ * in its window (basis 'calls', see merge.ts); merged into another span's thread; or by none seen.
+ */
+export type SpanRole = { kind: 'own'; threads: number; basis: ActiveBasis } | { kind: 'merged'; into: string } | { kind: 'none' };
 
 /** One span of a trace type's profile. */
 export interface ProfileSpan {
@@ -27,7 +32,7 @@ export interface TraceProfile {
   traceType: string;
   /** Instances of the type in the isolated capture. */
   traces: number;
-  /** Instances in which every span had its profile role (their global sequences train the trace model). */
+  /** Instances in which every span had its profile role (a measure of how stable the profile is). */
   conforming: number;
   /** By span key. */
   spans: Map<string, ProfileSpan>;
@@ -46,9 +51,10 @@ export interface Profiles {
   services: Table;
 }
 
-/** A role as text: "own N", "merged <span key>", "none". */
+/** A role as text: "own N" (basis 'signal'), "own N by calls", "merged <span key>", "none". */
 export function roleLabel(role: SpanRole): string {
-  return role.kind === 'own' ? `own ${role.threads}` : role.kind === 'merged' ? `merged ${role.into}` : 'none';
+  if (role.kind === 'own') return `own ${role.threads}${role.basis === 'calls' ? ' by calls' : ''}`;
+  return role.kind === 'merged' ? `merged ${role.into}` : 'none';
 }
 
 /** Builds the profiles from the served table of an isolated capture (serveSpans). */
@@ -119,8 +125,8 @@ interface Instance {
 
 /** Each trace of the served table with the role of each of its spans. */
 function traceInstances(served: Table): Map<string, Instance> {
-  const cols = ['trace_id', 'span_id', 'trace_type', 'service', 'operation', 'span_key', 'role', 'into'].map((c) => served.array(c) as string[]);
-  const [traceIds, spanIds, types, services, ops, keys, roles, intos] = cols;
+  const cols = ['trace_id', 'span_id', 'trace_type', 'service', 'operation', 'span_key', 'role', 'into', 'basis'].map((c) => served.array(c) as string[]);
+  const [traceIds, spanIds, types, services, ops, keys, roles, intos, bases] = cols;
   const keyOf = new Map<string, string>();
   for (let r = 0; r < served.numRows(); r++) keyOf.set(`${traceIds[r]}\u0000${spanIds[r]}`, keys[r]);
   const out = new Map<string, Instance>();
@@ -129,7 +135,7 @@ function traceInstances(served: Table): Map<string, Instance> {
     if (t === undefined) out.set(traceIds[r], (t = { traceId: traceIds[r], traceType: types[r], spans: new Map() }));
     const prev = t.spans.get(keys[r]);
     let role: SpanRole;
-    if (roles[r] === 'own') role = { kind: 'own', threads: prev?.role.kind === 'own' ? prev.role.threads + 1 : 1 };
+    if (roles[r] === 'own') role = { kind: 'own', threads: prev?.role.kind === 'own' ? prev.role.threads + 1 : 1, basis: bases[r] === 'calls' ? 'calls' : 'signal' };
     else if (roles[r] === 'merged') role = { kind: 'merged', into: keyOf.get(`${traceIds[r]}\u0000${intos[r]}`) ?? intos[r] };
     else role = { kind: 'none' };
     t.spans.set(keys[r], { service: services[r], operation: ops[r], role });
@@ -137,9 +143,9 @@ function traceInstances(served: Table): Map<string, Instance> {
   return out;
 }
 
-/** Ties between equally frequent roles go to own (fewer threads first), then merged, then none. */
+/** Ties between equally frequent roles go to own (fewer threads first, signal before calls), then merged, then none. */
 function rank(role: SpanRole): number {
-  return role.kind === 'own' ? role.threads : role.kind === 'merged' ? 1e6 : 2e6;
+  return role.kind === 'own' ? 2 * role.threads + (role.basis === 'calls' ? 1 : 0) : role.kind === 'merged' ? 1e6 : 2e6;
 }
 
 /** Per service, the distribution over instances of the number of its threads serving the trace. */

@@ -1,9 +1,15 @@
 /**
  * Step 3 (paper §4.2): active ranges and false-active threads. Parallel spans of one trace in one
- * service each see the threads serving the others as active too. A thread's active range is its
- * first to last signal syscall within the trace's time in that service (the hull of the trace's
- * spans of the service, widened by the tolerance); the thread belongs only to spans that contain
- * its range, and is a false active thread of the others.
+ * service each see the threads serving the others as active too. A thread's active range for a span
+ * is its first to last signal syscall (for an active thread of basis 'calls', its first to last
+ * syscall) within the span and the spans of the same trace and service that overlap it, widened by
+ * the tolerance; the thread belongs only to spans that contain its range, and is a false active
+ * thread of the others.
+ *
+ * The paper's example has two overlapping spans. Only overlapping spans enter the range: a thread
+ * that serves several spans of a trace one after the other (a database connection thread answering
+ * a service's successive queries) then fits each of them, where a range over all the trace's spans
+ * of the service would fit none.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
@@ -14,9 +20,8 @@ import { rangeOf } from './threads';
 
 /**
  * The active threads table (activeThreads) with each thread's active range and whether it lies
- * within the span: first_ns, last_ns (its first and last signal syscall in the hull of the trace's
- * spans of its service) and within (first_ns >= start - tolerance and last_ns <= end + tolerance;
- * false marks a false active thread).
+ * within the span: first_ns, last_ns (see above) and within (first_ns >= start - tolerance and
+ * last_ns <= end + tolerance; false marks a false active thread).
  */
 export function activeRanges(active: Table, spans: Table, signals: Signals, opts: WindowOptions = {}): Table {
   const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
@@ -25,24 +30,28 @@ export function activeRanges(active: Table, spans: Table, signals: Signals, opts
   for (const trace of groupTraces(readSpans(spans)).values()) {
     for (const s of trace) {
       spanOf.set(`${s.traceId}\u0000${s.spanId}`, s);
-      const key = `${s.traceId}\u0000${s.service}`;
-      const h = hulls.get(key);
-      hulls.set(key, h ? [Math.min(h[0], s.start - tol), Math.max(h[1], s.end + tol)] : [s.start - tol, s.end + tol]);
+      let [a, b] = [s.start, s.end];
+      for (const o of trace) {
+        if (o.service === s.service && o.start <= s.end && o.end >= s.start) [a, b] = [Math.min(a, o.start), Math.max(b, o.end)];
+      }
+      hulls.set(`${s.traceId}\u0000${s.spanId}`, [a - tol, b + tol]);
     }
   }
-  const [traceIds, spanIds, threads] = ['trace_id', 'span_id', 'thread'].map((c) => active.array(c) as string[]);
+  const [traceIds, spanIds, threads, bases] = ['trace_id', 'span_id', 'thread', 'basis'].map((c) => active.array(c) as string[]);
   const n = active.numRows();
   const first = new Float64Array(n);
   const last = new Float64Array(n);
   const within = new Array<boolean>(n);
   for (let r = 0; r < n; r++) {
-    const s = spanOf.get(`${traceIds[r]}\u0000${spanIds[r]}`);
+    const key = `${traceIds[r]}\u0000${spanIds[r]}`;
+    const s = spanOf.get(key);
     const t = signals.threads.get(threads[r]);
     if (s === undefined || t === undefined) throw new Error(`activeRanges: row ${r} (trace ${traceIds[r]}, span ${spanIds[r]}, thread ${threads[r]}) is not in the spans or the signals given; pass the ones activeThreads used`);
-    const [a, b] = hulls.get(`${s.traceId}\u0000${s.service}`)!;
-    const [from, to] = rangeOf(t.signalTs, a, b);
-    first[r] = t.signalTs[from];
-    last[r] = t.signalTs[to - 1];
+    const [a, b] = hulls.get(key)!;
+    const ts = bases[r] === 'calls' ? t.thread.ts : t.signalTs;
+    const [from, to] = rangeOf(ts, a, b);
+    first[r] = ts[from];
+    last[r] = ts[to - 1];
     within[r] = first[r] >= s.start - tol && last[r] <= s.end + tol;
   }
   return active.assign(aq.table({ first_ns: first, last_ns: last, within }));

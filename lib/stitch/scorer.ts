@@ -76,6 +76,26 @@ export function ngramScorer(training: Iterable<readonly string[]>, n: number): S
   };
 }
 
+/** The token that pads the start of every sequence a model learns or scores (it has no ":", so no service:syscall token equals it). */
+export const START_TOKEN = '<s>';
+
+/** n start tokens, then the sequence. */
+export function padStart(tokens: readonly string[], n: number): string[] {
+  return [...new Array<string>(n).fill(START_TOKEN), ...tokens];
+}
+
+/**
+ * The score of every token of each sequence, each after the n tokens before it in the start-padded
+ * sequence ({@link padStart}), so that no token is left without a window: the first n tokens of a
+ * thread or a trace are scored as its beginning. A model scored this way must be fitted to padded
+ * sequences too (trainIdleModels and trainTraceModels do so).
+ */
+export async function scorePadded(scorer: SequenceScorer, sequences: readonly (readonly string[])[]): Promise<Float32Array[]> {
+  const { n } = scorer;
+  const scores = await scorer.score(sequences.map((s) => padStart(s, n)));
+  return scores.map((s) => s.subarray(n));
+}
+
 /** The mean of the non-NaN scores from position `from` on; NaN when there is none. */
 export function meanScore(scores: Float32Array, from = 0): number {
   let sum = 0;

@@ -6,7 +6,7 @@
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
-import { choices, combinationCount, combinationLabel, combinationParts, combinations } from './candidates';
+import { choices, combinationCount, combinationLabel, combinationParts, combinations, reusesThread } from './candidates';
 import type { Combination, TracePlan } from './candidates';
 import { globalSequence, likelihoods } from './global';
 import type { SequenceOptions } from './global';
@@ -41,7 +41,7 @@ export interface SearchOptions extends SequenceOptions {
 
 /** The outcome of the search for one trace. */
 export interface SearchResult {
-  /** The best combination; null when the trace has no slot or no combination of distinct threads. */
+  /** The best combination; null when the trace has no slot. */
   combination: Combination | null;
   /** Its likelihood (mean prediction score); NaN when none. */
   likelihood: number;
@@ -110,13 +110,10 @@ async function beamSearch(plan: TracePlan, model: { scorer: SequenceScorer }, op
     const slot = plan.slots[j];
     const expansions: Combination[] = [];
     for (const { combo } of beam) {
-      const used = new Set(combinationParts(plan, combo).map((p) => p.thread.thread.key));
-      for (const choice of choices(slot)) {
-        if (choice.some((i) => used.has(slot.candidates[i].thread.key))) continue;
-        expansions.push([...combo, choice]);
-      }
+      const free = choices(slot).filter((choice) => !reusesThread(plan, combo, j, choice));
+      // As in combinations(): no free candidate leaves the slot empty.
+      for (const choice of free.length > 0 ? free : [[]]) expansions.push([...combo, choice]);
     }
-    if (expansions.length === 0) return { combination: null, likelihood: NaN, candidates, scored, search: 'beam' };
     const cutNs = j + 1 < plan.slots.length ? plan.slots[j + 1].from : undefined;
     const scores: number[] = [];
     for (let from = 0; from < expansions.length; from += CHUNK) {

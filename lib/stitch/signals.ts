@@ -1,11 +1,20 @@
 /**
  * Step 2 (paper §4.2): signal syscalls and active threads. Every syscall of a thread is scored by its
- * service's idle model; a syscall scoring below the threshold is a signal syscall (the idle model did
- * not expect it), and a thread with a signal syscall inside a span's window is active in that span.
+ * service's idle model (its first n too, after start padding); a syscall scoring below the threshold
+ * is a signal syscall (the idle model did not expect it), and a thread with a signal syscall inside a
+ * span is active in that span.
+ *
+ * Beyond the paper, the threads that make syscalls in a span without a signal are kept too, as
+ * activity of basis 'calls': the idle model cannot tell a span's work from an idle routine made of
+ * the same calls (a database's query and its clients' health pings are the same recvfrom/sendto on
+ * the same connection thread; a health probe and a request run the same handler), and such a span
+ * would otherwise never have a thread. Only the profile's spans that no signal ever finds use them
+ * (serveSpans, planTraces); the paper's rule stays the rule for every other span.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import type { OnProgress } from './progress';
+import { scorePadded } from './scorer';
 import type { SequenceScorer } from './scorer';
 import { DEFAULT_TOLERANCE_NS, groupTraces, readSpans, spanWindow } from './spans';
 import { rangeOf } from './threads';
@@ -22,7 +31,7 @@ export const DEFAULT_THRESHOLD = 0.1;
 /** One thread's scores and signal syscalls. */
 export interface ThreadSignals {
   thread: ThreadSeq;
-  /** Per syscall, the idle model's score (NaN for the first n, which have no window). */
+  /** Per syscall, the idle model's score (the first n scored after start padding). */
   scores: Float32Array;
   /** Positions of the signal syscalls, ascending. */
   signals: Int32Array;
@@ -67,7 +76,7 @@ export async function detectSignals(threads: readonly ThreadSeq[], idle: Readonl
     opts.onProgress?.({ step: 'signals', done, total: groups.size, unit: 'services', detail: service });
     const model = idle.get(service);
     if (model === undefined) out.unmodelled.push(service);
-    const scores = model ? await model.scorer.score(list.map((t) => t.syscalls)) : list.map((t) => new Float32Array(t.syscalls.length));
+    const scores = model ? await scorePadded(model.scorer, list.map((t) => t.syscalls)) : list.map((t) => new Float32Array(t.syscalls.length));
     const scored = list.map((thread, k) => {
       const s = scores[k];
       const positions: number[] = [];
@@ -86,7 +95,7 @@ export async function detectSignals(threads: readonly ThreadSeq[], idle: Readonl
   return out;
 }
 
-/** One row per thread: key, service, syscalls, scored (with a window), signals, signal_fraction (of scored). */
+/** One row per thread: key, service, syscalls, scored (with a score: all but a scorer's NaN), signals, signal_fraction (of scored). */
 export function signalTable(signals: Signals): Table {
   const list = [...signals.threads.values()];
   const scored = list.map((t) => t.scores.reduce((c, s) => c + (Number.isNaN(s) ? 0 : 1), 0));
@@ -106,21 +115,33 @@ export interface WindowOptions {
   toleranceNs?: number;
 }
 
+/** Why a thread counts as active in a span: a signal syscall inside it (the paper's rule), or only syscalls in its window. */
+export type ActiveBasis = 'signal' | 'calls';
+
 /**
- * The active threads of every span: the threads of the span's service with at least one signal
- * syscall in the span's window (widened by the tolerance). One row per (span, thread): trace_id,
- * span_id, service, thread, host, pid, tid, signals (their count in the window). A span without an
- * active thread has no row.
+ * The active threads of every span. One row per (span, thread of the span's service with a syscall
+ * in the span's window widened by the tolerance): trace_id, span_id, service, thread, host, pid,
+ * tid, signals (its signal syscalls inside the span itself), calls (its syscalls in the widened
+ * window), basis ('signal' when signals > 0: the paper's active thread; else 'calls'). A span
+ * whose service made no syscall in its window has no row.
+ *
+ * Signals count inside the span proper, not the widened window: the thread that reads a request
+ * and hands it over (an acceptor, a poller) makes its unexpected calls in the tens of µs before the
+ * server span opens, inside the tolerance but not in the span, and is not the span's thread.
  */
 export function activeThreads(spans: Table, signals: Signals, opts: WindowOptions = {}): Table {
   const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
-  const rows = { trace_id: [] as string[], span_id: [] as string[], service: [] as string[], thread: [] as string[], host: [] as string[], pid: [] as number[], tid: [] as number[], signals: [] as number[] };
+  const rows = {
+    trace_id: [] as string[], span_id: [] as string[], service: [] as string[], thread: [] as string[], host: [] as string[],
+    pid: [] as number[], tid: [] as number[], signals: [] as number[], calls: [] as number[], basis: [] as ActiveBasis[],
+  };
   for (const trace of groupTraces(readSpans(spans)).values()) {
     for (const s of trace) {
       const [a, b] = spanWindow(s, tol);
       for (const t of signals.byService.get(s.service) ?? []) {
-        const [from, to] = rangeOf(t.signalTs, a, b);
+        const [from, to] = rangeOf(t.thread.ts, a, b);
         if (to === from) continue;
+        const [sFrom, sTo] = rangeOf(t.signalTs, s.start, s.end);
         rows.trace_id.push(s.traceId);
         rows.span_id.push(s.spanId);
         rows.service.push(s.service);
@@ -128,7 +149,9 @@ export function activeThreads(spans: Table, signals: Signals, opts: WindowOption
         rows.host.push(t.thread.host);
         rows.pid.push(t.thread.pid);
         rows.tid.push(t.thread.tid);
-        rows.signals.push(to - from);
+        rows.signals.push(sTo - sFrom);
+        rows.calls.push(to - from);
+        rows.basis.push(sTo > sFrom ? 'signal' : 'calls');
       }
     }
   }

@@ -13,7 +13,7 @@ import { searchCombinations } from './search';
 import type { SearchOptions, SearchResult } from './search';
 import type { ThreadSignals, WindowOptions } from './signals';
 import { DEFAULT_TOLERANCE_NS, compareStrings, spanWindow } from './spans';
-import { lowerBound } from './threads';
+import { lowerBound, rangeOf } from './threads';
 
 /** The status of a stitched span. */
 export const STITCHED = 'stitched';
@@ -31,8 +31,10 @@ export interface StitchOptions extends SearchOptions, WindowOptions {
  * threads when the profile gives it several, space-separated), host, pid, tid, likelihood (of the
  * trace's best combination), candidates (size of the search space), scored (sequences scored),
  * search, n_syscalls, syscalls (the names of its thread's syscalls in its window, space-separated).
- * A span's serving thread is its slot's thread with the earliest signal syscall in the window; a
- * merged span's syscalls are that thread's within its own window.
+ * A span's serving thread is its slot's thread with the most syscalls in the slot's window (ties: the
+ * earliest signal syscall): when the profile gives a span several threads, as when a Go goroutine
+ * moves between threads while it parks on I/O, the one that did most of the span's work is the one
+ * that served it. A merged span's syscalls are that thread's within its own window.
  */
 export async function stitchTraces(plans: readonly TracePlan[], models: ReadonlyMap<string, { scorer: SequenceScorer }>, opts: StitchOptions = {}): Promise<Table> {
   const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
@@ -53,11 +55,12 @@ export async function stitchTraces(plans: readonly TracePlan[], models: Readonly
       let chosen: ThreadSignals[] = [];
       if (status === '') {
         if (model === undefined) status = 'no trace model for this trace type';
-        else if (result.combination === null) status = 'no combination of distinct threads';
+        else if (result.combination === null || result.combination[p.slot].length === 0) status = 'every candidate thread serves an overlapping span';
         else {
           const slot = plan.slots[p.slot];
           chosen = result.combination[p.slot].map((i) => slot.candidates[i]);
-          chosen.sort((a, b) => firstSignal(a, slot.from) - firstSignal(b, slot.from) || compareStrings(a.thread.key, b.thread.key));
+          const calls = (t: ThreadSignals) => rangeCount(t.thread.ts, slot.from, slot.to);
+          chosen.sort((a, b) => calls(b) - calls(a) || firstSignal(a, slot.from) - firstSignal(b, slot.from) || compareStrings(a.thread.key, b.thread.key));
           // A merged span is served by its slot's serving thread, within its own window.
           if (slot.span !== p.span) chosen = chosen.slice(0, 1);
           status = STITCHED;
@@ -88,6 +91,12 @@ export async function stitchTraces(plans: readonly TracePlan[], models: Readonly
   }
   opts.onProgress?.({ step: 'stitch', done: plans.length, total: plans.length, unit: 'traces' });
   return aq.table(cols);
+}
+
+/** How many of the sorted times lie in [a, b]. */
+function rangeCount(ts: Float64Array, a: number, b: number): number {
+  const [from, to] = rangeOf(ts, a, b);
+  return to - from;
 }
 
 /** The time of a thread's first signal syscall at or after `from`. */

@@ -18,7 +18,7 @@ export const PAPER_TABLE2: readonly { trace_type: string; services: number; acc:
 /** One row of the kit's Table 2. Accuracies are fractions 0..1 (NaN when nothing was evaluated). */
 export interface Table2Row {
   trace_type: string;
-  /** Distinct services among the evaluated traces' spans. */
+  /** Services of a typical trace of the type (Accuracy.services). */
   services: number;
   traces: number;
   /** Per trace: every span's process (host, pid) right / every span's thread right. */

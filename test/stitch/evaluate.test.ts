@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as aq from 'arquero';
-import { evaluate, STITCHED } from '../../lib/stitch/index';
+import { evaluate, STITCHED, table2 } from '../../lib/stitch/index';
 import { truthTable } from './tables';
 
 test('process level = (host, pid) right, thread level = (host, pid, tid) right, per trace type and per trace', () => {
@@ -36,9 +36,10 @@ test('process level = (host, pid) right, thread level = (host, pid, tid) right, 
     traces_process_ok: 1, traces_thread_ok: 1, trace_acc_process: 1, trace_acc_thread: 1, services: 1,
   });
   // Overall: 5 spans, 3 right processes (s1, s2, s5), 2 right threads (s1, s5); traces t1 and t3 right at process level, t3 at thread level.
+  // Services: t1 and t2 have 2 each, t3 has 1: a typical trace has 2 (the union a, b, c would say 3).
   assert.deepEqual(ev.overall, {
     traces: 3, spans: 5, stitched: 4, no_truth: 1, process_ok: 3, thread_ok: 2, acc_process: 0.6, acc_thread: 0.4,
-    traces_process_ok: 2, traces_thread_ok: 1, trace_acc_process: 2 / 3, trace_acc_thread: 1 / 3, services: 3,
+    traces_process_ok: 2, traces_thread_ok: 1, trace_acc_process: 2 / 3, trace_acc_thread: 1 / 3, services: 2,
   });
 });
 
@@ -48,4 +49,24 @@ test('a trace type with no evaluated span has NaN accuracies, not 0 or 1', () =>
   const [z] = ev.byType.objects() as Record<string, number>[];
   assert.deepEqual([z.spans, z.no_truth], [0, 1]);
   assert.ok(Number.isNaN(z.acc_process) && Number.isNaN(z.trace_acc_thread));
+});
+
+test("services: a typical trace's count (the mode over traces, the smaller on a tie), not the union over traces", () => {
+  const rows: { trace: string; type: string; service: string }[] = [
+    // H: three one-service traces, each on another service (health probes): 1, where the union is 3.
+    { trace: 'h1', type: 'H', service: 'catalogue' }, { trace: 'h2', type: 'H', service: 'user' }, { trace: 'h3', type: 'H', service: 'payment' },
+    // O: traces with 3, 3 and 2 distinct services (several spans of one service count once): 3.
+    { trace: 'o1', type: 'O', service: 'a' }, { trace: 'o1', type: 'O', service: 'b' }, { trace: 'o1', type: 'O', service: 'b' }, { trace: 'o1', type: 'O', service: 'c' },
+    { trace: 'o2', type: 'O', service: 'a' }, { trace: 'o2', type: 'O', service: 'b' }, { trace: 'o2', type: 'O', service: 'd' },
+    { trace: 'o3', type: 'O', service: 'a' }, { trace: 'o3', type: 'O', service: 'b' },
+    // T: one trace of 1 service and one of 2: a tie, the smaller.
+    { trace: 't1', type: 'T', service: 'a' }, { trace: 't2', type: 'T', service: 'a' }, { trace: 't2', type: 'T', service: 'b' },
+  ];
+  const stitched = aq.table({
+    trace_id: rows.map((r) => r.trace), span_id: rows.map((_, i) => `s${i}`), trace_type: rows.map((r) => r.type), service: rows.map((r) => r.service),
+    status: rows.map(() => STITCHED), host: rows.map(() => 'h'), pid: rows.map(() => 1), tid: rows.map(() => 1),
+  });
+  const ev = evaluate(stitched, truthTable(rows.map((r, i) => [r.trace, `s${i}`, 'h', 1, 1])));
+  assert.deepEqual((ev.byType.objects() as Record<string, unknown>[]).map((r) => [r.trace_type, r.services]), [['H', 1], ['O', 3], ['T', 1]]);
+  assert.deepEqual(table2(ev).map((r) => [r.trace_type, r.services]), [['H', 1], ['O', 3], ['T', 1]]);
 });

@@ -30,15 +30,15 @@ test('the isolated capture: one own thread per span, and S as the global sequenc
   assert.deepEqual([...idle.models.keys()].sort(), ['A', 'B', 'C']);
   assert.deepEqual(idle.skipped, []);
   // Only A1, B2, C1 leave their idle routine during the traces.
-  const active = iso.active.objects() as { span_id: string; tid: number }[];
-  assert.deepEqual([...new Set(active.map((r) => r.tid))].sort(), [101, 202, 301]);
+  const active = iso.active.objects() as { span_id: string; tid: number; basis: string }[];
+  assert.deepEqual([...new Set(active.filter((r) => r.basis === 'signal').map((r) => r.tid))].sort(), [101, 202, 301]);
   const profile = iso.profiles.byType.get('GET /t')!;
   assert.equal(profile.traces, 5);
   assert.equal(profile.conforming, 5);
   assert.deepEqual([...profile.spans.values()].map((s) => [s.key, s.role]), [
-    ['A GET /t#1', { kind: 'own', threads: 1 }],
-    ['B GET /b#1', { kind: 'own', threads: 1 }],
-    ['C GET /c#1', { kind: 'own', threads: 1 }],
+    ['A GET /t#1', { kind: 'own', threads: 1, basis: 'signal' }],
+    ['B GET /b#1', { kind: 'own', threads: 1, basis: 'signal' }],
+    ['C GET /c#1', { kind: 'own', threads: 1, basis: 'signal' }],
   ]);
   const seqs = iso.sequences.get('GET /t')!;
   assert.equal(seqs.length, 5);
@@ -152,7 +152,7 @@ test('a span with no active thread, a span missing from the profile and a trace 
 test('the tables a notebook shows have the documented columns', async () => {
   const { iso, idle, trace } = await ngramModels();
   const live = await stitchCapture(liveCapture(), idle.models, iso.profiles, trace.models, OPTS);
-  assert.deepEqual(iso.active.columnNames(), ['trace_id', 'span_id', 'service', 'thread', 'host', 'pid', 'tid', 'signals']);
+  assert.deepEqual(iso.active.columnNames(), ['trace_id', 'span_id', 'service', 'thread', 'host', 'pid', 'tid', 'signals', 'calls', 'basis']);
   assert.deepEqual(iso.ranges.columnNames(), [...iso.active.columnNames(), 'first_ns', 'last_ns', 'within']);
   assert.deepEqual(iso.profiles.table.columnNames(), ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency']);
   assert.deepEqual(live.stitched.columnNames(), [

@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as aq from 'arquero';
 import {
-  activeRanges, activeThreads, analyseIsolated, buildProfiles, stitchCapture, trainTraceModels, STITCHED, detectSignals, ngramScorer, serveSpans, signalTable, threadSequences, threadTable,
+  activeRanges, activeThreads, analyseIsolated, buildProfiles, stitchCapture, trainTraceModels, STITCHED, detectSignals, ngramScorer, padStart, serveSpans, signalTable, threadSequences, threadTable,
 } from '../../lib/stitch/index';
 import type { SequenceScorer } from '../../lib/stitch/index';
 import { repeat, spansTable, syscallsTable } from './tables';
 import type { CallSpec } from './tables';
 
-/** Idle model of every service: the "p" loop, n = 3 (any other call, or p after one, scores 0). */
-const idleOf = (...services: string[]) => new Map<string, { scorer: SequenceScorer }>(services.map((s) => [s, { scorer: ngramScorer([Array(30).fill('p')], 3) }]));
+/** Idle model of every service: the "p" loop from a thread's start, n = 3 (any other call, or p after one, scores 0). */
+const idleOf = (...services: string[]) => new Map<string, { scorer: SequenceScorer }>(services.map((s) => [s, { scorer: ngramScorer([padStart(Array(30).fill('p'), 3)], 3) }]));
 
 const S = (tid: number) => ({ host: 'h', pid: 10, tid, service: 'S' });
 
@@ -39,8 +39,8 @@ test('threadSequences: one sequence per (host, pid, tid), time-sorted, "unknown"
   assert.deepEqual(threadSequences(table, { services: ['b'] }).map((t) => t.key), ['h2/1/2']);
 });
 
-test('signal syscalls: score below the threshold; the first n calls, with no window, never are', async () => {
-  // Thread 1: q among its first 3 calls (no window), then p's, then q at 20 µs. Thread 2: p's only.
+test('signal syscalls: score below the threshold; the first n calls are scored after start padding', async () => {
+  // Thread 1: q among its first 3 calls, then p's, then q at 20 µs. Thread 2: p's only.
   const calls = [
     ...repeat(S(1), 'p', 0, 2, 1), { ...S(1), us: 2, syscall: 'q' }, ...repeat(S(1), 'p', 3, 10, 1), { ...S(1), us: 20, syscall: 'q' },
     ...repeat(S(2), 'p', 0, 25, 1),
@@ -48,14 +48,18 @@ test('signal syscalls: score below the threshold; the first n calls, with no win
   const [t1, t2] = threadSequences(syscallsTable(calls));
   const signals = await detectSignals([t1, t2], idleOf('S'));
   const s1 = signals.threads.get('h/10/1')!;
-  assert.ok(s1.scores.subarray(0, 3).every(Number.isNaN));
-  // p p q p p p | ... : the three p's after the early q follow windows never seen in idle (score 0).
-  assert.deepEqual([...s1.signals], [3, 4, 5, 13]);
-  assert.deepEqual([...s1.signalTs], [3000, 4000, 5000, 20000]);
+  // <s> p p | q: the early q has a window now, never seen in idle; so do the three p's after it.
+  // Without padding neither the q nor (for a thread of at most n calls) anything could ever be a signal.
+  assert.ok(!s1.scores.some(Number.isNaN));
+  assert.deepEqual([...s1.signals], [2, 3, 4, 5, 13]);
+  assert.deepEqual([...s1.signalTs], [2000, 3000, 4000, 5000, 20000]);
   assert.equal(signals.threads.get('h/10/2')!.signals.length, 0);
-  // 2 + 1 + 10 + 1 = 14 calls, 11 with a window, 4 signals; 25 calls, 22 with a window, none.
-  assert.deepEqual(signalTable(signals).objects().map((r) => Object.values(r as object)), [['h/10/1', 'S', 14, 11, 4, 4 / 11], ['h/10/2', 'S', 25, 22, 0, 0]]);
+  // 14 calls, all scored, 5 signals; 25 calls, none.
+  assert.deepEqual(signalTable(signals).objects().map((r) => Object.values(r as object)), [['h/10/1', 'S', 14, 14, 5, 5 / 14], ['h/10/2', 'S', 25, 25, 0, 0]]);
   assert.deepEqual(signals.unmodelled, []);
+  // A thread with fewer calls than n: its only call, q, is a signal.
+  const [short] = threadSequences(syscallsTable([{ ...S(5), us: 0, syscall: 'q' }]));
+  assert.deepEqual([...(await detectSignals([short], idleOf('S'))).threads.get('h/10/5')!.signals], [0]);
   // Without an idle model every call is a signal, and the service is reported.
   const none = await detectSignals([t1], new Map());
   assert.deepEqual(none.unmodelled, ['S']);
@@ -64,7 +68,7 @@ test('signal syscalls: score below the threshold; the first n calls, with no win
 
 test('the threshold is strict: a branch the idle model gives 0.5 is a signal only above 0.5', async () => {
   // Idle: after "a a" comes "b" or "c" equally often (n = 2).
-  const idle = new Map([['S', { scorer: ngramScorer([['a', 'a', 'b', 'a', 'a', 'c']], 2) }]]);
+  const idle = new Map([['S', { scorer: ngramScorer([padStart(['a', 'a', 'b', 'a', 'a', 'c'], 2)], 2) }]]);
   const [t] = threadSequences(syscallsTable([{ ...S(1), us: 0, syscall: 'a' }, { ...S(1), us: 1, syscall: 'a' }, { ...S(1), us: 2, syscall: 'b' }]));
   assert.deepEqual([...(await detectSignals([t], idle, { threshold: 0.5 })).threads.get('h/10/1')!.signals], []);
   assert.deepEqual([...(await detectSignals([t], idle, { threshold: 0.51 })).threads.get('h/10/1')!.signals], [2]);
@@ -87,16 +91,19 @@ test("active threads and ranges: the paper's §4.2 example, thread 1 belongs to 
   // The paper's spans are 5 µs apart: the tolerance must be below that (500 ns here).
   const opts = { toleranceNs: 500 };
   const active = activeThreads(spans, signals, opts);
-  const rows = (t: aq.ColumnTable) => (t.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.tid, r.signals, r.first_ns, r.last_ns, r.within].filter((v) => v !== undefined));
-  // No row for thread 3 (no signal syscall), none for span r (service F has no thread).
+  const rows = (t: aq.ColumnTable) => (t.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.tid, r.basis, r.signals, r.calls, r.first_ns, r.last_ns, r.within].filter((v) => v !== undefined));
+  // Thread 3 has syscalls but no signal in A and B: rows of basis 'calls' (11 polls in each widened window).
+  // Thread 1's signals inside B are 25.5 and 29.07 µs (2): 22.1 lies before B.
+  // None for span r (service F has no thread).
   assert.deepEqual(rows(active), [
-    ['A', 1, 3], ['A', 2, 1],
-    ['B', 1, 2], ['B', 2, 2],
+    ['A', 1, 'signal', 3, 3], ['A', 2, 'signal', 1, 1], ['A', 3, 'calls', 0, 11],
+    ['B', 1, 'signal', 2, 2], ['B', 2, 'signal', 2, 2], ['B', 3, 'calls', 0, 11],
   ]);
   const ranges = activeRanges(active, spans, signals, opts);
+  // A and B overlap, so each range is taken over both; thread 3's calls (20..35 µs) fit neither.
   assert.deepEqual(rows(ranges), [
-    ['A', 1, 3, 22100, 29070, true], ['A', 2, 1, 26000, 34000, false],
-    ['B', 1, 2, 22100, 29070, false], ['B', 2, 2, 26000, 34000, true],
+    ['A', 1, 'signal', 3, 3, 22100, 29070, true], ['A', 2, 'signal', 1, 1, 26000, 34000, false], ['A', 3, 'calls', 0, 11, 20000, 35000, false],
+    ['B', 1, 'signal', 2, 2, 22100, 29070, false], ['B', 2, 'signal', 2, 2, 26000, 34000, true], ['B', 3, 'calls', 0, 11, 20000, 35000, false],
   ]);
   const served = serveSpans(ranges, spans).objects() as Record<string, unknown>[];
   assert.deepEqual(served.map((r) => [r.span_id, r.role, r.tid]), [['r', 'none', null], ['A', 'own', 1], ['B', 'own', 2]]);
@@ -159,15 +166,16 @@ test('stitching merged spans: they take the thread of the span they merge into, 
     ['LC', STITCHED, 31, 'c c'],
     ['LD', STITCHED, 33, 'd d'],
   ]);
-  // 4 x 1 combinations, of which A = 33 reuses D's thread: 3 scored; 31 + 33 give the learnt sequence exactly.
-  assert.deepEqual([rows[0].candidates, rows[0].scored, rows[0].likelihood], [4, 3, 1]);
+  // 4 x 1 combinations; A = 33 takes D's only thread (D overlaps A), which leaves D empty rather than dropping
+  // the combination: 4 scored; 31 + 33 give the learnt sequence exactly.
+  assert.deepEqual([rows[0].candidates, rows[0].scored, rows[0].likelihood], [4, 4, 1]);
 });
 
 test('profiles: the mode role per span over instances, its support, and conforming traces', () => {
   // Five instances of type T with spans x (service a) and y (service b); y is merged into x in one instance.
   const rows: Record<string, unknown>[] = [];
   const add = (trace: string, span: string, key: string, service: string, role: string, tid: number | null, into = '') =>
-    rows.push({ trace_id: trace, span_id: span, trace_type: 'T', service, operation: key.split(' ')[1].split('#')[0], span_key: key, role, thread: tid === null ? '' : `h/1/${tid}`, into });
+    rows.push({ trace_id: trace, span_id: span, trace_type: 'T', service, operation: key.split(' ')[1].split('#')[0], span_key: key, role, basis: role === 'own' ? 'signal' : '', thread: tid === null ? '' : `h/1/${tid}`, into });
   for (const t of ['t1', 't2', 't3']) {
     add(t, `${t}x`, 'a opx#1', 'a', 'own', 1);
     add(t, `${t}y`, 'b opy#1', 'b', 'own', 2);
@@ -195,5 +203,74 @@ test('profiles: the mode role per span over instances, its support, and conformi
   assert.deepEqual(profiles.services.objects().map((r) => { const o = r as Record<string, unknown>; return [o.service, o.threads, o.traces, o.mode]; }), [
     ['a', 1, 4, true], ['a', 2, 1, false],
     ['b', 0, 1, false], ['b', 1, 4, true],
+  ]);
+});
+
+test('a database span whose calls are an idle routine (a ping) is served by calls; one connection thread serves successive queries', async () => {
+  // Idle: F polls; D's connection threads answer pings "r s" (the same calls as a query).
+  const F = (tid: number) => ({ host: 'h', pid: 1, tid, service: 'F' });
+  const D = (tid: number) => ({ host: 'h', pid: 2, tid, service: 'D' });
+  const idle = new Map<string, { scorer: SequenceScorer }>([
+    ['F', { scorer: ngramScorer([padStart(Array(30).fill('p'), 2)], 2) }],
+    ['D', { scorer: ngramScorer([padStart(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? 'r' : 's')), 2)], 2) }],
+  ]);
+  // A trace at t0: F's span [0, 100] calls D twice, q1 [40, 50] and q2 [60, 70] µs.
+  const spans = (id: string, t0: number) => spansTable([
+    { trace: id, span: `${id}f`, type: 'GET /', op: 'get', service: 'F', startUs: t0, endUs: t0 + 100 },
+    { trace: id, span: `${id}q1`, parent: `${id}f`, type: 'GET /', op: 'find', service: 'D', startUs: t0 + 40, endUs: t0 + 50 },
+    { trace: id, span: `${id}q2`, parent: `${id}f`, type: 'GET /', op: 'find', service: 'D', startUs: t0 + 60, endUs: t0 + 70 },
+  ]);
+  const served = (t0: number, f: number, d: number): CallSpec[] => [
+    ...[['a', 10], ['w', 39], ['x', 51], ['w', 59], ['x', 71], ['b', 90]].map(([c, us]) => ({ ...F(f), us: t0 + (us as number), syscall: c as string })),
+    ...[41, 61].flatMap((us) => [{ ...D(d), us: t0 + us, syscall: 'r' }, { ...D(d), us: t0 + us + 8, syscall: 's' }]),
+  ];
+  const opts = { toleranceNs: 500 };
+  // Isolated: thread 7 answers both queries; thread 8 only pings, long after.
+  const iso = await analyseIsolated({ spans: spans('i', 0), syscalls: syscallsTable([...served(0, 1, 7), { ...D(8), us: 500, syscall: 'r' }, { ...D(8), us: 510, syscall: 's' }]) }, idle, opts);
+  const rows = (iso.served.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.role, r.basis, r.tid]);
+  // No D call is a signal, yet q1 and q2 get thread 7 (their ranges are taken apart: they do not overlap).
+  assert.deepEqual(rows, [['if', 'own', 'signal', 1], ['iq1', 'own', 'calls', 7], ['iq2', 'own', 'calls', 7]]);
+  assert.equal(iso.profiles.byType.get('GET /')!.spans.get('D find#2')!.role.kind, 'own');
+  assert.deepEqual(iso.profiles.table.objects().map((r) => (r as Record<string, unknown>).role), ['own 1 by calls', 'own 1 by calls', 'own 1']);
+  const trace = await trainTraceModels(iso.sequences, { scorer: 'ngram', n: 2 });
+  // Live: the trace served by F 11 and D 17; D 18 answers the same calls in the opposite order inside q1 and q2.
+  const decoy: CallSpec[] = [41, 61].flatMap((us) => [{ ...D(18), us: 1000 + us, syscall: 's' }, { ...D(18), us: 1000 + us + 8, syscall: 'r' }]);
+  const out = await stitchCapture({ spans: spans('L', 1000), syscalls: syscallsTable([...served(1000, 11, 17), ...decoy]) }, idle, iso.profiles, trace.models, opts);
+  // Basis 'calls' slots take every thread whose calls fit; one thread may serve both (successive) queries.
+  assert.deepEqual(out.plans[0].slots.map((s) => s.candidates.map((c) => c.thread.tid)), [[11], [17, 18], [17, 18]]);
+  assert.deepEqual((out.stitched.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.status, r.tid]), [
+    ['Lf', STITCHED, 11], ['Lq1', STITCHED, 17], ['Lq2', STITCHED, 17],
+  ]);
+});
+
+test("a span's main thread is the one with the most calls in it, not the first to signal (a poller hands the request over)", async () => {
+  // Span [20, 100] µs: thread 2 (a poller) signals at 21 µs and then idles; thread 3 (the worker) serves from 25 to 95 µs.
+  const spans = spansTable([{ trace: 't', span: 's', type: 'GET /', op: 'get', service: 'S', startUs: 20, endUs: 100 }]);
+  const calls = [
+    ...repeat(S(2), 'p', 0, 5, 1), { ...S(2), us: 21, syscall: 'e' }, ...repeat(S(2), 'p', 200, 5, 1),
+    ...repeat(S(3), 'q', 25, 8, 10),
+  ];
+  const opts = { toleranceNs: 500 };
+  const iso = await analyseIsolated({ spans, syscalls: syscallsTable(calls) }, idleOf('S'), opts);
+  const rows = (iso.served.objects() as Record<string, unknown>[]).map((r) => [r.role, r.tid]);
+  // Both fit the span (own 2); the worker, with 8 calls in it against 1, comes first.
+  assert.deepEqual(rows, [['own', 3], ['own', 2]]);
+});
+
+test('a thread that signals in successive spans of its service is own to each; in nested spans, to the innermost only', async () => {
+  // Spans a [10, 20] and b [30, 40] one after the other, c [50, 90] with d [60, 70] inside it; thread 4 serves all.
+  const spans = spansTable([
+    { trace: 't', span: 'a', type: 'GET /', op: 'a', service: 'S', startUs: 10, endUs: 20 },
+    { trace: 't', span: 'b', type: 'GET /', op: 'b', service: 'S', startUs: 30, endUs: 40 },
+    { trace: 't', span: 'c', type: 'GET /', op: 'c', service: 'S', startUs: 50, endUs: 90 },
+    { trace: 't', span: 'd', parent: 'c', type: 'GET /', op: 'd', service: 'S', startUs: 60, endUs: 70 },
+  ]);
+  const calls = [...repeat(S(4), 'p', 0, 5, 1), ...[12, 18, 32, 38, 62, 68].map((us) => ({ ...S(4), us, syscall: 'q' }))];
+  const opts = { toleranceNs: 500 };
+  const signals = await detectSignals(threadSequences(syscallsTable(calls)), idleOf('S'));
+  const served = serveSpans(activeRanges(activeThreads(spans, signals, opts), spans, signals, opts), spans);
+  // c holds d's signals only, which d (inner) takes: c has no own thread, and is not merged (it encloses d).
+  assert.deepEqual((served.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.role, r.tid]), [
+    ['a', 'own', 4], ['b', 'own', 4], ['c', 'none', null], ['d', 'own', 4],
   ]);
 });
