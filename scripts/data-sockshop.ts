@@ -43,20 +43,36 @@ async function size(dir: string): Promise<number> {
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 
-/** Per trace: the services with spans and the threads that served them (service:comm). */
-function touched(c: SimCapture): { services: string[]; threadsPerTrace: number; threads: string[] } {
+/**
+ * Per trace: the services with spans; the threads that served its spans (truth); and the threads
+ * whose syscalls were made for it, helpers included (libuv, GC, pollers, redis, brokers): those
+ * with a syscall inside one of the trace's spans in a process of the trace (isolated captures
+ * have one trace at a time, so the idle calls there are counted too).
+ */
+function touched(c: SimCapture): { services: string[]; served: number; working: number; threads: string[] } {
   const threads = new Map<string, string>(c.procs.flatMap((p) => p.threads.map((t) => [`${p.host}/${t.tid}`, `${p.service}:${t.comm}`] as [string, string])));
-  const perTrace = new Map<string, Set<string>>();
-  const services = new Set<string>();
+  const served = new Map<string, Set<string>>();
   const kinds = new Set<string>();
   for (const t of c.truth.objects() as { trace_id: string; host: string; tid: number }[]) {
     const key = `${t.host}/${t.tid}`;
-    perTrace.set(t.trace_id, (perTrace.get(t.trace_id) ?? new Set()).add(key));
+    served.set(t.trace_id, (served.get(t.trace_id) ?? new Set()).add(key));
     kinds.add(threads.get(key) as string);
   }
-  for (const s of c.spans.array('service') as Iterable<string>) services.add(s);
-  const counts = [...perTrace.values()].map((s) => s.size);
-  return { services: [...services].sort(), threadsPerTrace: counts.reduce((a, b) => a + b, 0) / Math.max(1, counts.length), threads: [...kinds].sort() };
+  const byProc = new Map<string, { ts: number; key: string }[]>();
+  const [ts, host, pid, tid] = ['ts_ns', 'host', 'pid', 'tid'].map((k) => c.syscalls.getter(k));
+  for (let r = 0; r < c.syscalls.numRows(); r++) {
+    const k = `${host(r)}/${pid(r)}`;
+    byProc.set(k, [...(byProc.get(k) ?? []), { ts: ts(r), key: `${host(r)}/${tid(r)}` }]);
+  }
+  const working = new Map<string, Set<string>>();
+  for (const s of c.spans.objects() as { trace_id: string; host: string; pid: number; start_ns: number; end_ns: number }[]) {
+    const set = working.get(s.trace_id) ?? new Set<string>();
+    for (const x of byProc.get(`${s.host}/${s.pid}`) ?? []) if (x.ts >= s.start_ns && x.ts <= s.end_ns) set.add(x.key);
+    working.set(s.trace_id, set);
+  }
+  const mean = (m: Map<string, Set<string>>) => [...m.values()].reduce((a, x) => a + x.size, 0) / Math.max(1, m.size);
+  const services = [...new Set(c.spans.array('service') as Iterable<string>)].sort();
+  return { services, served: mean(served), working: mean(working), threads: [...kinds].sort() };
 }
 
 async function main(): Promise<void> {
@@ -70,7 +86,7 @@ async function main(): Promise<void> {
   let calls = 0;
   let wall = 0;
   let bytes = 0;
-  const lines = ['# Simulated Sock Shop captures', '', 'Written by `npm run data:sockshop` (scripts/data-sockshop.ts) with lib/sim; the same bytes on every run.', '', '| capture | mode | syscalls | traces | size |', '|---|---|---|---|---|'];
+  const lines = ['# Simulated Sock Shop captures', '', 'Written by `npm run data:sockshop` (scripts/data-sockshop.ts) with lib/sim; the same bytes on every run.', '', 'Defaults of lib/sim (see lib/sim/README.md): stock Sock Shop spans (`storageSpans: \'none\'`: the front-end root span plus the application services\' spans, no database spans; `\'data\'` is a knob), per-host clock skew ±30 µs on spans and syscalls alike, noise 1.', '', '| capture | mode | syscalls | traces | size |', '|---|---|---|---|---|'];
   const report: string[] = [];
   for (const { dir, opts } of captures()) {
     const c = await writeSimulatedCapture(join(out, dir), opts);
@@ -82,7 +98,7 @@ async function main(): Promise<void> {
     console.log(`${dir.padEnd(44)} ${String(c.stats.syscalls).padStart(7)} syscalls ${String(c.stats.traces).padStart(5)} traces ${mb(s).padStart(9)}  ${(c.stats.wallMs / 1000).toFixed(2)} s`);
     if (opts.mode === 'isolated') {
       const t = touched(c);
-      report.push(`${opts.traceType}: services ${t.services.join(', ')}; ${t.threadsPerTrace.toFixed(1)} threads per trace: ${t.threads.join(', ')}`);
+      report.push(`${opts.traceType}: services ${t.services.join(', ')}; per trace ${t.served.toFixed(1)} threads serving spans (${t.threads.join(', ')}), ${t.working.toFixed(1)} threads of its processes with syscalls inside its spans (helpers such as libuv, pollers and GC, and idle routines, included)`);
     }
   }
   await writeFile(join(out, 'README.md'), `${lines.join('\n')}\n`);

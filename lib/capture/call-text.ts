@@ -23,12 +23,27 @@ export function resultStart(L: string, from: number, to: number): number {
   return -1;
 }
 
+/** The largest pid or tid read: the syscalls table holds them as Int32 (Linux's pid_max is at most 2^22). */
+export const MAX_ID = 2 ** 31 - 1;
+
+/** Reason under which a line whose pid or tid is above MAX_ID is counted (all formats). */
+export const ID_TOO_LARGE = 'pid or tid above 2^31-1 (the syscalls table holds 32-bit ids; Linux pids are below 2^22)';
+
+/** Reason under which a call whose result is not a number is counted; the call is kept, its ret unknown. */
+export const BAD_RESULT = 'result is neither a number below 2^63 nor "?" (call kept, ret unknown)';
+
+/** A syscall returns a C long: nothing at or beyond 2^63 in magnitude is a result (it has at most 19 digits). */
+export const MAX_RESULT = 2 ** 63;
+
 /**
  * The numeric return value at L[at, to): decimal (optionally negative) or 0x hex, ignoring
- * what follows ("-1 EAGAIN (...)", "3</dev/null>", "8769<python3>"). null for "?" or text.
+ * what follows ("-1 EAGAIN (...)", "3</dev/null>", "8769<python3>"). null for "?" (the tools'
+ * unknown result); undefined for anything else that is not a number below 2^63 in magnitude
+ * ("0x", "-", nothing, text), which the caller counts.
  */
-export function parseReturnValue(L: string, at: number, to: number): number | null {
+export function parseReturnValue(L: string, at: number, to: number): number | null | undefined {
   let i = at;
+  if (L.charCodeAt(i) === 63 /* ? */) return null;
   const neg = L.charCodeAt(i) === 45; /* - */
   if (neg) i++;
   let v = 0;
@@ -36,14 +51,15 @@ export function parseReturnValue(L: string, at: number, to: number): number | nu
     const h0 = i + 2;
     let j = h0;
     while (j < to && isHexDigit(L.charCodeAt(j))) j++;
-    if (j === h0) return null;
+    if (j === h0) return undefined;
     v = parseInt(L.slice(h0, j), 16);
   } else {
     const d0 = i;
     let c: number;
     while (i < to && isDigit((c = L.charCodeAt(i)))) v = v * 10 + (c - 48), i++;
-    if (i === d0) return null;
+    if (i === d0) return undefined;
   }
+  if (v >= MAX_RESULT) return undefined;
   return neg ? -v : v;
 }
 

@@ -3,7 +3,7 @@
  * columns ignored), one call per row; ret and dur_ns empty when unknown; comm quoted (RFC 4180)
  * when it holds a comma or a quote. A quoted field cannot span lines.
  */
-import { ColumnRecords } from './bpftrace';
+import { ColumnRecords } from './column-records';
 import { oneLine } from './call-text';
 import { formatCsvField, splitCsvLine } from './csv';
 import { CaptureError } from './problems';

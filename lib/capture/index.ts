@@ -13,6 +13,6 @@ export { readJaegerFile, parseJaeger, formatJaeger, writeJaegerFile } from './ja
 export { readOtlpFile, parseOtlp, formatOtlp, writeOtlpFile } from './otlp';
 export { buildSpansTable, spanRecords, type SpanRecord, type SpanKind, type ProcessTags } from './spans';
 export { readProcesses, readTruth, writeProcesses, writeTruth, splitCsvLine, formatCsvField } from './csv';
-export { readSyscallFile, writeSyscallFile, type ReadSyscallsOptions, type WriteSyscallsOptions } from './syscalls';
+export { readSyscallFile, writeSyscallFile, type ReadSyscallsOptions, type WriteSyscallsOptions, type SyscallFileStats } from './syscalls';
 export { syscallName, syscallNumber } from './syscall-table';
 export { toDanfo } from './danfo';

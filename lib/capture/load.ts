@@ -11,22 +11,29 @@ import { readOtlpFile } from './otlp';
 import { CaptureError, ProblemLog } from './problems';
 import { buildSpansTable, type SpanRecord } from './spans';
 import { SyscallColumns } from './syscall-columns';
-import { readSyscallFile } from './syscalls';
-import { addInstant, joinNs, splitNs, type Instant } from './time';
-import type { CaptureTables, RawSyscall, SyscallFileEntry, SyscallReadStats, Table } from './types';
+import { readSyscallFile, type SyscallFileStats } from './syscalls';
+import { addInstant, joinNs, splitNs } from './time';
+import type { CaptureTables, RawSyscall, SyscallFileEntry, SyscallFilter, Table } from './types';
 
 /** processes.csv's name inside a capture folder. */
 export const PROCESSES_FILE = 'processes.csv';
 /** truth.csv's name inside a capture folder (optional). */
 export const TRUTH_FILE = 'truth.csv';
 
-/** What to keep of the syscall files; spans, processes and truth are always read whole. */
+/**
+ * What to keep of the syscall files; spans, processes and truth are always read whole. Every
+ * syscall file is read whatever the filters (its earliest call sets the origin, which must not
+ * depend on them); the filters decide which calls are kept, so they save memory, not reading.
+ */
 export interface LoadOptions {
   /** Absolute epoch ns on the span clock: keep syscalls in [startNs, endNs). */
   window?: { startNs: bigint; endNs: bigint };
-  /** Keep only the syscalls of these hosts (other hosts' files are not read). */
+  /** Keep only the syscalls of these hosts (other hosts' files are read for their times only). */
   hosts?: string[];
-  /** Keep only the syscalls of these processes. */
+  /**
+   * Keep only the syscalls of these processes. Files are not skipped by their manifest pid:
+   * `strace -f -p PID` follows forks, so a file can hold other processes than the one it names.
+   */
   pids?: number[];
   /**
    * Told how far a syscall file has been read: while reading, `lines` is the count of calls read
@@ -36,13 +43,18 @@ export interface LoadOptions {
   onProgress?: (p: { file: string; lines: number }) => void;
 }
 
-/** A capture in memory. All table times are integer ns from `originNs` on the span clock. */
+/**
+ * A capture in memory. All table times are integer ns from `originNs` on the span clock:
+ * the whole second at or before the capture's first event, which is the earliest span start or
+ * the earliest call of any syscall file (after its offsetNs), whatever the load filters keep.
+ * So a call has the same ts_ns in every load of a capture, filtered or not.
+ */
 export interface Capture extends CaptureTables {
   dir: string;
   /** Every line or record that could not be used, and why. */
   problems: ProblemLog;
-  /** What each syscall file's reader did, by the file's manifest path. */
-  stats: Record<string, SyscallReadStats>;
+  /** What each syscall file's reader did, by the file's manifest path (times on the file's clock). */
+  stats: Record<string, SyscallFileStats>;
   /** The distinct values of the syscalls table's syscall column, sorted. */
   syscallNames: string[];
 }
@@ -78,15 +90,19 @@ export async function loadCapture(dir: string, opts: LoadOptions = {}): Promise<
   }
 
   const columns = new SyscallColumns();
-  const stats: Record<string, SyscallReadStats> = {};
+  const stats: Record<string, SyscallFileStats> = {};
+  const extents: Extent[] = [];
   const byHostPid = processLookup(processes);
   for (const entry of manifest.syscalls) {
-    if (opts.hosts !== undefined && !opts.hosts.includes(entry.host)) continue;
-    if (opts.pids !== undefined && entry.pid !== undefined && !opts.pids.includes(entry.pid)) continue;
-    stats[entry.path] = await loadSyscallFile(dir, entry, opts, columns, byHostPid.get(entry.host) ?? new Map(), problems);
+    const s = await loadSyscallFile(dir, entry, opts, columns, byHostPid.get(entry.host) ?? new Map(), problems);
+    stats[entry.path] = s;
+    if (s.first !== null && s.last !== null) {
+      extents.push({ first: joinNs(s.first.sec, s.first.nsec) + entry.offsetNs, last: joinNs(s.last.sec, s.last.nsec) + entry.offsetNs });
+    }
   }
+  for (const s of spans) extents.push({ first: s.startNs, last: s.endNs });
 
-  const originNs = origin(spans, columns, join(dir, MANIFEST_FILE));
+  const originNs = origin(extents, join(dir, MANIFEST_FILE));
   const originSec = Number(originNs / 1_000_000_000n);
   const { table: syscalls, syscallNames } = columns.toTable(originSec);
   return {
@@ -108,6 +124,20 @@ interface ProcessInfo {
   instance: string;
 }
 
+/** The time span of a file's calls or of a span, in epoch ns on the span clock. */
+interface Extent {
+  first: bigint;
+  last: bigint;
+}
+
+/** Per process of a file: its service and instance (dictionary ids), calls kept, and whether processes.csv lists it. */
+interface PidCalls {
+  service: number;
+  instance: number;
+  calls: number;
+  known: boolean;
+}
+
 /** Streams one syscall file into `columns`, on the span clock, through the load filters. */
 async function loadSyscallFile(
   dir: string,
@@ -116,34 +146,42 @@ async function loadSyscallFile(
   columns: SyscallColumns,
   processes: ReadonlyMap<number, ProcessInfo>,
   problems: ProblemLog,
-): Promise<SyscallReadStats> {
+): Promise<SyscallFileStats> {
   const path = join(dir, entry.path);
   const offset = splitNs(entry.offsetNs);
+  const shifted = entry.offsetNs !== 0n;
   // The window is on the span clock; the reader filters on the file's own clock.
   const window = opts.window && {
     start: splitNs(opts.window.startNs - entry.offsetNs),
     end: splitNs(opts.window.endNs - entry.offsetNs),
   };
-  const filter = { window, pids: opts.pids && new Set(opts.pids) };
-  const perPid = new Map<number, { service: number; instance: number; calls: number; known: boolean }>();
+  const filter: SyscallFilter = { window, pids: opts.pids && new Set(opts.pids) };
+  // A host left out is still read for its earliest call (the origin); no thread keeps a call.
+  if (opts.hosts !== undefined && !opts.hosts.includes(entry.host)) filter.tids = new Set();
+  const perPid = new Map<number, PidCalls>();
   let host = -1; // interned at the first call, so a host without calls is not in the table
   let calls = 0;
+  let lastPid = NaN; // calls come in runs of one process: its PidCalls is looked up once per run
+  let p: PidCalls | undefined;
   const onRecord = (r: RawSyscall): void => {
     if (host < 0) host = columns.hosts.id(entry.host);
-    let p = perPid.get(r.pid);
-    if (p === undefined) {
-      const info = processes.get(r.pid);
-      p = {
-        service: columns.services.id(info?.service ?? UNKNOWN_SERVICE),
-        instance: columns.instances.id(info?.instance ?? ''),
-        calls: 0,
-        known: info !== undefined,
-      };
-      perPid.set(r.pid, p);
+    if (r.pid !== lastPid || p === undefined) {
+      lastPid = r.pid;
+      p = perPid.get(r.pid);
+      if (p === undefined) {
+        const info = processes.get(r.pid);
+        p = {
+          service: columns.services.id(info?.service ?? UNKNOWN_SERVICE),
+          instance: columns.instances.id(info?.instance ?? ''),
+          calls: 0,
+          known: info !== undefined,
+        };
+        perPid.set(r.pid, p);
+      }
     }
     p.calls++;
-    const at: Instant = addInstant({ sec: r.sec, nsec: r.nsec }, offset);
-    columns.add(at, host, r.pid, r.tid, r.comm, r.syscall, r.ret, r.durNs, p.service, p.instance);
+    // A record is an Instant on the file's clock; shifted only when the file has an offset.
+    columns.add(shifted ? addInstant(r, offset) : r, host, r.pid, r.tid, r.comm, r.syscall, r.ret, r.durNs, p.service, p.instance);
     if (++calls % PROGRESS_EVERY === 0) opts.onProgress?.({ file: entry.path, lines: calls });
   };
   const stats = await readSyscallFile(path, entry.format, onRecord, {
@@ -176,18 +214,17 @@ function processLookup(processes: Table): Map<string, Map<number, ProcessInfo>> 
 }
 
 /**
- * The whole second at or before the first event, as epoch ns. Throws when the events span more
- * than 2^53 ns (104 days): relative times would lose precision, and the usual cause is a
- * monotonic clock whose offsetNs is missing or wrong.
+ * The whole second at or before the first event, as epoch ns (0 for a capture without events).
+ * Throws when the events span more than 2^53 ns (104 days): relative times would lose precision,
+ * and the usual cause is a monotonic clock whose offsetNs is missing or wrong.
  */
-function origin(spans: readonly SpanRecord[], columns: SyscallColumns, manifestPath: string): bigint {
-  let first: bigint | null = columns.first && joinNs(columns.first.sec, columns.first.nsec);
-  let last: bigint | null = columns.last && joinNs(columns.last.sec, columns.last.nsec);
-  for (const s of spans) {
-    if (first === null || s.startNs < first) first = s.startNs;
-    if (last === null || s.endNs > last) last = s.endNs;
+function origin(extents: readonly Extent[], manifestPath: string): bigint {
+  if (extents.length === 0) return 0n;
+  let { first, last } = extents[0];
+  for (const e of extents) {
+    if (e.first < first) first = e.first;
+    if (e.last > last) last = e.last;
   }
-  if (first === null || last === null) return 0n;
   const originNs = BigInt(splitNs(first).sec) * 1_000_000_000n;
   if (last - originNs > BigInt(Number.MAX_SAFE_INTEGER)) {
     const date = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();

@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_ID } from './call-text';
 import { JsonFields, readJsonFile } from './text';
 import type { Manifest, SyscallFileEntry, TraceFileEntry } from './types';
 
@@ -63,6 +64,9 @@ function readSyscallEntry(e: JsonFields): SyscallFileEntry {
     clock,
     offsetNs: clock === 'realtime' && !e.has('offsetNs') ? 0n : e.bigint('offsetNs', 'a string of decimal digits (nanoseconds)'),
   };
-  if (e.has('pid')) entry.pid = e.integer('pid');
+  if (e.has('pid')) {
+    const pid = e.integer('pid');
+    entry.pid = pid >= 0 && pid <= MAX_ID ? pid : e.fail('pid', 'a process id in 0..2^31-1');
+  }
   return entry;
 }

@@ -18,9 +18,10 @@
  * not a call of its own. perf does not print clone3's flags, so a clone3 child's process is
  * not learned (a clone's is, from THREAD in its flags).
  */
-import { isDigit, isNameChar, latin1ToUtf8, oneLine, parseReturnValue, resultStart } from './call-text';
-import { Interner, type RecordSink, type SyscallLineParser } from './record-sink';
-import type { CloneKind, ThreadPids } from './thread-pids';
+import { BAD_RESULT, ID_TOO_LARGE, isDigit, isNameChar, latin1ToUtf8, MAX_ID, oneLine, parseReturnValue, resultStart } from './call-text';
+import { Dictionary } from './dictionary';
+import type { RecordSink, SyscallLineParser } from './record-sink';
+import { cloneKind, type CloneKind, type MadeByClone, type ThreadPids } from './thread-pids';
 import { parseDecimalSeconds, type Instant } from './time';
 import type { RawSyscall } from './types';
 
@@ -29,13 +30,14 @@ const OPEN_PAREN = 40;
 const CONTINUED = ' ... [continued]: ';
 /** Linux comms are at most 15 bytes; perf prints 14. Room is left for comms written by other tools. */
 const MAX_COMM_CHARS = 64;
-const CLONE_THREAD = /clone_flags: [^,)]*\bTHREAD\b/;
 const CLONE_CALLS: ReadonlySet<string> = new Set(['clone', 'clone3', 'fork', 'vfork']);
 
 /** Reasons under which perf trace lines are counted in the ProblemLog. */
 export const PERF_SKIP = {
   malformed: 'not a perf trace line (expected TIME ( DURATION ms): COMM/TID NAME(ARGS) = RESULT)',
   noResult: 'perf trace call without a result',
+  badResult: BAD_RESULT,
+  idTooLarge: ID_TOO_LARGE,
   noTid: 'line without a thread id and no pid given for the file',
   event: 'perf event that is not a syscall (not a record)',
   lost: 'perf lost events (not a record)',
@@ -57,8 +59,8 @@ interface Pending {
 /** Parses perf trace lines into records; `filePid` is the tid of lines without a thread. */
 export class PerfTraceParser implements SyscallLineParser {
   private readonly pending = new Map<number, Pending>();
-  private readonly names = new Interner();
-  private readonly comms = new Interner(latin1ToUtf8);
+  private readonly names = new Dictionary();
+  private readonly comms = new Dictionary(latin1ToUtf8);
 
   constructor(
     private readonly sink: RecordSink,
@@ -97,6 +99,7 @@ export class PerfTraceParser implements SyscallLineParser {
       tid = 0;
       let c: number;
       while (isDigit((c = L.charCodeAt(i)))) tid = tid * 10 + (c - 48), i++;
+      if (tid > MAX_ID) return sink.malformed(PERF_SKIP.idTooLarge);
       if (commText !== `:${tid}`) comm = this.comms.get(commText);
       i++;
     } else if (isDigit(L.charCodeAt(i))) {
@@ -104,6 +107,7 @@ export class PerfTraceParser implements SyscallLineParser {
       let c: number;
       while (isDigit((c = L.charCodeAt(i)))) tid = tid * 10 + (c - 48), i++;
       if (c !== SPACE) return sink.malformed(PERF_SKIP.malformed);
+      if (tid > MAX_ID) return sink.malformed(PERF_SKIP.idTooLarge);
       i++;
     } else {
       if (this.filePid === undefined) return sink.skip(PERF_SKIP.noTid);
@@ -133,7 +137,7 @@ export class PerfTraceParser implements SyscallLineParser {
     if (!keep && clone === null) return sink.drop();
     const r = resultStart(L, i, L.length);
     if (r < 0) return sink.malformed(PERF_SKIP.noResult);
-    const ret = parseReturnValue(L, r, L.length);
+    const ret = this.known(parseReturnValue(L, r, L.length));
     if (clone !== null) this.pids.cloneReturned(tid, ret, clone, false);
     if (keep) this.pids.emit(at.sec, at.nsec, tid, comm, name, ret, durNs);
     else sink.drop();
@@ -153,9 +157,10 @@ export class PerfTraceParser implements SyscallLineParser {
     const name = L.slice(i, paren);
     const r = resultStart(L, paren, L.length);
     if (r < 0) return sink.malformed(PERF_SKIP.noResult);
-    const ret = parseReturnValue(L, r, L.length);
+    const parsed = parseReturnValue(L, r, L.length);
     const p = this.pending.get(tid);
     if (p !== undefined && p.name === name) {
+      const ret = this.known(parsed);
       this.pending.delete(tid);
       sink.stats.joined++;
       if (p.clone !== null) this.pids.cloneReturned(tid, ret, p.clone, true);
@@ -165,7 +170,8 @@ export class PerfTraceParser implements SyscallLineParser {
       return;
     }
     if (at === null) {
-      if (CLONE_CALLS.has(name) && (ret === null || ret === 0)) {
+      // the child's own return: 0, or printed as "?" or nothing
+      if (CLONE_CALLS.has(name) && (parsed ?? 0) === 0) {
         this.pids.childSeen(tid);
         return sink.skip(PERF_SKIP.cloneChild);
       }
@@ -173,7 +179,14 @@ export class PerfTraceParser implements SyscallLineParser {
     }
     const internedName = this.names.get(name);
     if (!sink.keeps(at.sec, at.nsec, tid)) return sink.drop();
-    this.pids.emit(at.sec, at.nsec, tid, comm, internedName, ret, durNs);
+    this.pids.emit(at.sec, at.nsec, tid, comm, internedName, this.known(parsed), durNs);
+  }
+
+  /** A parsed return value of a call that is kept; one that is not a number is counted and read as unknown. */
+  private known(ret: number | null | undefined): number | null {
+    if (ret !== undefined) return ret;
+    this.sink.skip(PERF_SKIP.badResult);
+    return null;
   }
 
   private neverResumed(tid: number, p: Pending): void {
@@ -199,17 +212,6 @@ function threadSlash(L: string, from: number): number {
   return -1;
 }
 
-/**
- * clone shows its flags (THREAD or not); clone3's are behind a pointer, and a clone written
- * without arguments (writeSyscallFile) has none: unknown. fork/vfork make processes.
- */
-function cloneKind(name: string, L: string): CloneKind | null {
-  if (name === 'clone') return CLONE_THREAD.test(L) ? 'thread' : L.includes('clone_flags: ') ? 'process' : 'unknown';
-  if (name === 'clone3') return 'unknown';
-  if (name === 'fork' || name === 'vfork') return 'process';
-  return null;
-}
-
 /** "5069298.627" ms (at most 6 fraction digits) as an Instant; undefined when malformed. */
 function msToInstant(text: string): Instant | undefined {
   const ms = parseDecimalSeconds(text); // whole ms in .sec, the fraction of a ms in .nsec
@@ -227,16 +229,19 @@ function msToNs(text: string): number | undefined {
 
 /**
  * One record as `perf trace -T` prints it: "MS ( DUR ms): COMM/TID NAME() = RET". Arguments are
- * not kept in records, so none are written; ret null is written "?", an unknown duration as
- * blanks, an empty comm as perf's ":TID". The pid is not written (perf trace prints none).
- * `digits` are the fraction digits of the ms time and duration: 3 (what perf prints, µs) or 6 (ns).
+ * not kept in records, so none are written but the flags of a clone whose child is known (`made`;
+ * for clone3 too, which perf itself prints without flags); ret null is written "?", an unknown
+ * duration as blanks, an empty comm as perf's ":TID". The pid is not written (perf trace prints
+ * none). `digits` are the fraction digits of the ms time and duration: 3 (what perf prints, µs)
+ * or 6 (ns).
  */
-export function formatPerfTraceLine(r: RawSyscall, digits: 3 | 6): string {
+export function formatPerfTraceLine(r: RawSyscall, digits: 3 | 6, made: MadeByClone | null = null): string {
   const frac = digits === 3 ? Math.floor((r.nsec % 1e6) / 1000) : r.nsec % 1e6;
   const time = `${r.sec * 1000 + Math.floor(r.nsec / 1e6)}.${`${frac}`.padStart(digits, '0')}`;
   const dur = r.durNs === null ? ' '.repeat(digits + 6) : `${msText(r.durNs, digits).padStart(digits + 3)} ms`;
   const comm = r.comm === '' ? `:${r.tid}` : oneLine(r.comm);
-  return `${time.padStart(digits + 7)} (${dur}): ${comm}/${r.tid} ${r.syscall}() = ${r.ret === null ? '?' : r.ret}\n`;
+  const args = made === null ? '' : made === 'thread' ? 'clone_flags: VM|THREAD' : 'clone_flags: 0x11';
+  return `${time.padStart(digits + 7)} (${dur}): ${comm}/${r.tid} ${r.syscall}(${args}) = ${r.ret === null ? '?' : r.ret}\n`;
 }
 
 /** ns as ms with `digits` fraction digits, truncating. */

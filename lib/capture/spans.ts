@@ -64,9 +64,10 @@ export function parseSpanKind(value: unknown): SpanKind | null {
 /**
  * Builds the spans table (columns in types.ts) from the spans of all trace files.
  * - A repeated (trace id, span id) keeps the first and is counted.
- * - trace_type is the operation of the trace's root: the span with no parent within the trace,
+ * - trace_type is the operation of the trace's root: the span without a parent (parent_id ''),
  *   the earliest if several (counted as "trace with several roots"). A span whose parent is not
- *   in the trace is counted too; its parent_id is kept as the file gives it.
+ *   in the trace is counted, and its parent_id kept as the file gives it; such a span gives the
+ *   trace_type only when the trace has no root (the earliest of them; counted too).
  * - host, instance, pid: the process tags joined to processes.csv (the one process of the span's
  *   service that the tags match); the tags themselves when no single process matches; null
  *   where absent.
@@ -157,21 +158,28 @@ function traceTypes(spans: readonly SpanRecord[], files: readonly string[], kept
     else byTrace.set(spans[i].traceId, [i]);
   }
   const types = new Map<string, string>();
+  const earliest = (i: number, than: number) => than < 0 || spans[i].startNs < spans[than].startNs;
   for (const [traceId, members] of byTrace) {
     const ids = new Set(members.map((i) => spans[i].spanId));
-    let root = -1;
+    let root = -1; // the earliest span without a parent
     let roots = 0;
+    let orphan = -1; // the earliest span whose parent is not in the trace
     for (const i of members) {
       const parent = spans[i].parentId;
-      if (parent !== '' && ids.has(parent)) continue;
-      if (parent !== '') problems.add(files[i], 0, 'parent span not in the trace', `trace ${traceId} span ${spans[i].spanId} parent ${parent}`);
-      roots++;
-      if (root < 0 || spans[i].startNs < spans[root].startNs) root = i;
+      if (parent === '') {
+        roots++;
+        if (earliest(i, root)) root = i;
+      } else if (!ids.has(parent)) {
+        problems.add(files[i], 0, 'parent span not in the trace', `trace ${traceId} span ${spans[i].spanId} parent ${parent}`);
+        if (earliest(i, orphan)) orphan = i;
+      }
     }
     const file = files[members[0]];
     if (roots > 1) problems.add(file, 0, 'trace with several roots (trace_type from the earliest)', `trace ${traceId}: ${roots} roots`);
-    if (root < 0) problems.add(file, 0, 'trace without a root span (parents form a cycle): trace_type empty', `trace ${traceId}`);
-    types.set(traceId, root < 0 ? '' : spans[root].operation);
+    if (root < 0 && orphan >= 0) problems.add(file, 0, 'trace without a root span (trace_type from the earliest span whose parent is missing)', `trace ${traceId}`);
+    if (root < 0 && orphan < 0) problems.add(file, 0, 'trace without a root span (parents form a cycle): trace_type empty', `trace ${traceId}`);
+    const top = root >= 0 ? root : orphan;
+    types.set(traceId, top < 0 ? '' : spans[top].operation);
   }
   return types;
 }

@@ -12,10 +12,11 @@
  * as signals. Only the line's prefix and its tail (result, duration) are parsed: arguments may
  * hold any text, so the result is the last " = " that follows a ')'.
  */
-import { latin1ToUtf8, oneLine, parseReturnValue, resultStart } from './call-text';
+import { BAD_RESULT, ID_TOO_LARGE, latin1ToUtf8, MAX_ID, oneLine, parseReturnValue, resultStart } from './call-text';
+import { Dictionary } from './dictionary';
 import { formatDecimalSeconds, joinNs, type Instant } from './time';
-import { Interner, type RecordSink, type SyscallLineParser } from './record-sink';
-import type { CloneKind, ThreadPids } from './thread-pids';
+import type { RecordSink, SyscallLineParser } from './record-sink';
+import { cloneKind, type CloneKind, type MadeByClone, type ThreadPids } from './thread-pids';
 import type { RawSyscall } from './types';
 
 const SPACE = 32;
@@ -35,6 +36,9 @@ const ATTACH_MESSAGE = /strace: Process \d+ (attached|detached)$/;
 export const STRACE_SKIP = {
   malformed: 'not a strace line (expected [TID] SEC.FRACTION NAME(ARGS) = RESULT)',
   noResult: 'strace call without a result (no " = " after its arguments)',
+  badResult: BAD_RESULT,
+  badDuration: 'duration is not <SEC.FRACTION> (call kept, dur_ns unknown)',
+  idTooLarge: ID_TOO_LARGE,
   timeOfDay: 'time of day without a date (strace -t/-tt): record with -ttt or --timestamps=unix',
   noTid: 'line without a thread id and no pid given for the file',
   message: 'strace message (not a record)',
@@ -56,8 +60,8 @@ interface Pending {
 /** Parses strace lines into records; `filePid` is the tid of lines without a tid prefix. */
 export class StraceParser implements SyscallLineParser {
   private readonly pending = new Map<number, Pending>();
-  private readonly names = new Interner();
-  private readonly comms = new Interner(latin1ToUtf8);
+  private readonly names = new Dictionary();
+  private readonly comms = new Dictionary(latin1ToUtf8);
   /** The head of a line that strace's "Process N attached" message cut in two. */
   private spliced: { text: string; lineNo: number } | null = null;
 
@@ -118,6 +122,8 @@ export class StraceParser implements SyscallLineParser {
         tid = this.filePid;
         i = 0;
       } else {
+        // only 10 digits or more can exceed 2^31-1 (and MAX_ID is read only then: tsx compiles it to a getter)
+        if (i - t0 > 9 && tid > MAX_ID) return sink.malformed(STRACE_SKIP.idTooLarge);
         if (c === LT) {
           const close = L.indexOf(bracket ? '>]' : '> ', i);
           if (close < 0) return sink.malformed(STRACE_SKIP.malformed);
@@ -187,7 +193,7 @@ export class StraceParser implements SyscallLineParser {
       }
     }
     if (!keep && clone === null) return sink.drop();
-    const tail = parseTail(L, i, n);
+    const tail = parseTail(L, i, n, sink);
     if (tail === null) return sink.malformed(STRACE_SKIP.noResult);
     if (clone !== null) this.pids.cloneReturned(tid, tail.ret, clone, false);
     if (keep) this.pids.emit(t.sec, t.nsec, tid, comm, name, tail.ret, tail.durNs);
@@ -205,7 +211,7 @@ export class StraceParser implements SyscallLineParser {
     const p = this.pending.get(tid);
     if (p === undefined || (name !== '' && name !== p.name)) return sink.skip(STRACE_SKIP.orphanResumed);
     this.pending.delete(tid);
-    const tail = parseTail(L, close + 1, L.length);
+    const tail = parseTail(L, close + 1, L.length, sink);
     if (tail === null) {
       sink.malformed(STRACE_SKIP.noResult);
       return this.neverResumed(tid, p);
@@ -233,11 +239,14 @@ interface CallTail {
 
 /**
  * Parses the end of a complete call line, L[from, to): "... ) = RESULT [ERRNO (text)] [<DUR>]".
- * Returns null when there is no result.
+ * Returns null when there is no result. A result that is not a number, or a " <...>" at the end
+ * that is neither a duration nor "<unavailable>", is counted in `sink` and read as unknown
+ * (a "<...>" right after the result, as in "3</dev/null>" or "8768<python3>", belongs to it).
  */
-function parseTail(L: string, from: number, to: number): CallTail | null {
+function parseTail(L: string, from: number, to: number, sink: RecordSink): CallTail | null {
   let end = to;
   let durNs: number | null = null;
+  let badDuration = false;
   if (L.charCodeAt(end - 1) === GT) {
     const open = L.lastIndexOf('<', end - 2);
     if (open > from) {
@@ -245,14 +254,18 @@ function parseTail(L: string, from: number, to: number): CallTail | null {
       if (d !== null) {
         durNs = d.sec * 1e9 + d.nsec;
         end = open;
-      } else if (L.startsWith('<unavailable>', open)) {
+      } else if (L.charCodeAt(open - 1) === SPACE) {
+        badDuration = !L.startsWith('<unavailable>', open);
         end = open;
       }
     }
   }
   const r = resultStart(L, from, end);
   if (r < 0) return null;
-  return { ret: parseReturnValue(L, r, end), durNs };
+  if (badDuration) sink.skip(STRACE_SKIP.badDuration);
+  const ret = parseReturnValue(L, r, end);
+  if (ret === undefined) sink.skip(STRACE_SKIP.badResult);
+  return { ret: ret ?? null, durNs };
 }
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
@@ -278,25 +291,17 @@ function scanSeconds(L: string, from: number, to: number): Instant | null {
 }
 
 /**
- * clone/clone3 with CLONE_THREAD make a thread, with other flags a process; fork/vfork make a
- * process. Without arguments (as writeSyscallFile writes them) the flags are unknown.
- */
-function cloneKind(name: string, L: string): CloneKind | null {
-  if (name === 'clone' || name === 'clone3') return L.includes('CLONE_THREAD') ? 'thread' : L.includes('flags=') ? 'process' : 'unknown';
-  if (name === 'fork' || name === 'vfork') return 'process';
-  return null;
-}
-
-/**
  * One record as strace -f -o prints it: "TID  SEC.FRACTION NAME() = RET <DUR>", or with the
  * comm as `-Y` prints it ("TID<comm> ..."). 6 digits is `-ttt -T`; 9 digits is
  * `--timestamps=unix,ns --syscall-times=ns` (both truncate). Arguments are not kept in records,
- * so none are written; ret null is written "?", an unknown duration is left out. The pid is not
- * written (strace prints none): the reader gets it back from ReadSyscallsOptions.pid.
+ * so none are written but the flags of a clone whose child is known (`made`); ret null is
+ * written "?", an unknown duration is left out. The pid is not written (strace prints none): the
+ * reader gets it back from ReadSyscallsOptions.pid, knownPids and the clones.
  */
-export function formatStraceLine(r: RawSyscall, digits: 6 | 9): string {
+export function formatStraceLine(r: RawSyscall, digits: 6 | 9, made: MadeByClone | null = null): string {
   const prefix = r.comm === '' ? `${r.tid}`.padEnd(5) : `${r.tid}<${oneLine(r.comm)}>`;
+  const args = made === null ? '' : made === 'thread' ? 'flags=CLONE_VM|CLONE_THREAD' : 'flags=SIGCHLD';
   const ret = r.ret === null ? '?' : `${r.ret}`;
   const dur = r.durNs === null ? '' : ` <${formatDecimalSeconds(BigInt(r.durNs), digits)}>`;
-  return `${prefix} ${formatDecimalSeconds(joinNs(r.sec, r.nsec), digits)} ${r.syscall}() = ${ret}${dur}\n`;
+  return `${prefix} ${formatDecimalSeconds(joinNs(r.sec, r.nsec), digits)} ${r.syscall}(${args}) = ${ret}${dur}\n`;
 }

@@ -4,59 +4,18 @@
  * of calls, so nothing here keeps one object per call.
  */
 import * as aq from 'arquero';
+import { Dictionary } from './dictionary';
 import { relNs, type Instant } from './time';
 import type { Table } from './types';
 
-/** Strings numbered in order of first appearance. */
-export class Dictionary {
-  readonly values: string[] = [];
-  private readonly ids = new Map<string, number>();
-
-  /** The number of `value`, adding it when new. */
-  id(value: string): number {
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.values.length;
-      this.values.push(value);
-      this.ids.set(value, id);
-    }
-    return id;
-  }
-}
-
 type NumberArray = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
-/** A typed array that grows by doubling. */
-class Growable<A extends NumberArray> {
-  length = 0;
-  private data: A;
-
-  constructor(private readonly make: (n: number) => A) {
-    this.data = make(4096);
-  }
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const bigger = this.make(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = v;
-  }
-
-  /** The values pushed so far (a view: valid until the next push). */
-  view(): A {
-    return this.data.subarray(0, this.length) as A;
-  }
-}
-
-const f64 = (n: number) => new Float64Array(n);
-const i32 = (n: number) => new Int32Array(n);
-const u32 = (n: number) => new Uint32Array(n);
+const FIRST_CAPACITY = 4096;
 
 /**
- * The syscalls of a capture while they are read. Times are kept as whole seconds and ns on the
- * span clock until the origin is known (toTable); unknown ret / dur_ns are kept as NaN.
+ * The syscalls of a capture while they are read. Times are kept as ns from the first call's whole
+ * second (exact while the calls lie within 104 days of it) until the origin is known (toTable);
+ * unknown ret / dur_ns are kept as NaN.
  */
 export class SyscallColumns {
   readonly hosts = new Dictionary();
@@ -64,99 +23,144 @@ export class SyscallColumns {
   readonly syscalls = new Dictionary();
   readonly services = new Dictionary();
   readonly instances = new Dictionary();
-  /** The earliest and the latest call added (span clock), null while there is none. */
-  first: Instant | null = null;
-  last: Instant | null = null;
-  private readonly sec = new Growable(f64);
-  private readonly nsec = new Growable(i32);
-  private readonly pid = new Growable(i32);
-  private readonly tid = new Growable(i32);
-  private readonly ret = new Growable(f64);
-  private readonly dur = new Growable(f64);
-  private readonly host = new Growable(u32);
-  private readonly comm = new Growable(u32);
-  private readonly syscall = new Growable(u32);
-  private readonly service = new Growable(u32);
-  private readonly instance = new Growable(u32);
+  private n = 0;
+  /** The last comm added and its id: a file's calls come in runs of one comm (strace's are all ''). */
+  private lastComm = '';
+  private lastCommId = -1;
+  /** The whole second (span clock) that `ts` counts from: the first call's (0 before it). */
+  private baseSec = 0;
+  private ts = new Float64Array(FIRST_CAPACITY);
+  private pid = new Int32Array(FIRST_CAPACITY);
+  private tid = new Int32Array(FIRST_CAPACITY);
+  private ret = new Float64Array(FIRST_CAPACITY);
+  private dur = new Float64Array(FIRST_CAPACITY);
+  private host = new Uint32Array(FIRST_CAPACITY);
+  private comm = new Uint32Array(FIRST_CAPACITY);
+  private syscall = new Uint32Array(FIRST_CAPACITY);
+  private service = new Uint32Array(FIRST_CAPACITY);
+  private instance = new Uint32Array(FIRST_CAPACITY);
 
+  /** Number of calls added. */
   get length(): number {
-    return this.sec.length;
+    return this.n;
   }
 
   /** Adds one call at `at` (span clock); host, service and instance are ids of their dictionaries. */
   add(at: Instant, host: number, pid: number, tid: number, comm: string, syscall: string, ret: number | null, durNs: number | null, service: number, instance: number): void {
-    if (this.first === null || before(at, this.first)) this.first = at;
-    if (this.last === null || before(this.last, at)) this.last = at;
-    this.sec.push(at.sec);
-    this.nsec.push(at.nsec);
-    this.host.push(host);
-    this.pid.push(pid);
-    this.tid.push(tid);
-    this.comm.push(this.comms.id(comm));
-    this.syscall.push(this.syscalls.id(syscall));
-    this.ret.push(ret ?? NaN);
-    this.dur.push(durNs ?? NaN);
-    this.service.push(service);
-    this.instance.push(instance);
+    const k = this.n;
+    if (k === this.ts.length) this.grow();
+    if (k === 0) this.baseSec = at.sec;
+    this.ts[k] = relNs(at.sec, at.nsec, this.baseSec);
+    this.host[k] = host;
+    this.pid[k] = pid;
+    this.tid[k] = tid;
+    if (comm !== this.lastComm || this.lastCommId < 0) {
+      this.lastComm = comm;
+      this.lastCommId = this.comms.id(comm);
+    }
+    this.comm[k] = this.lastCommId;
+    this.syscall[k] = this.syscalls.id(syscall);
+    this.ret[k] = ret ?? NaN;
+    this.dur[k] = durNs ?? NaN;
+    this.service[k] = service;
+    this.instance[k] = instance;
+    this.n = k + 1;
   }
 
   /**
    * The syscalls table (columns in types.ts), ts_ns counted from `originSec` (a whole second on
    * the span clock), sorted by ts_ns, then host, then tid (stable); and the syscall names that
    * occur, sorted. host, comm, syscall, service and instance are dictionary columns over sorted
-   * dictionaries; ret and dur_ns hold null where unknown.
+   * dictionaries; ret and dur_ns hold null where unknown. The caller checks that every call lies
+   * within 2^53 ns of the origin (loadCapture does).
    */
   toTable(originSec: number): { table: Table; syscallNames: string[] } {
-    const n = this.length;
-    const sec = this.sec.view();
-    const nsec = this.nsec.view();
-    const ts = new Float64Array(n);
-    for (let i = 0; i < n; i++) ts[i] = relNs(sec[i], nsec[i], originSec);
-    const hostIds = this.host.view();
-    const tids = this.tid.view();
-    const host = sortedDictionary(this.hosts.values, hostIds);
+    const n = this.n;
+    const ts = this.ts;
+    const hostIds = this.host;
+    const tids = this.tid;
+    const host = sortedDictionary(this.hosts.values, hostIds.subarray(0, n));
     const hostRank = host.rank;
-    const compare = (a: number, b: number) => ts[a] - ts[b] || hostRank[hostIds[a]] - hostRank[hostIds[b]] || tids[a] - tids[b] || a - b;
-    const order = new Uint32Array(n);
-    let sorted = true;
-    for (let i = 0; i < n; i++) {
-      order[i] = i;
-      if (sorted && i > 0 && compare(i - 1, i) > 0) sorted = false;
-    }
-    // Files from strace are in order already; eBPF's per-CPU buffers are not.
-    if (!sorted) order.sort(compare);
+    const order = sortedOrder(n, (a, b) => ts[a] - ts[b] || hostRank[hostIds[a]] - hostRank[hostIds[b]] || tids[a] - tids[b] || a - b);
+    const shift = (this.baseSec - originSec) * 1e9;
+    const tsNs = new Float64Array(n);
+    for (let r = 0; r < n; r++) tsNs[r] = ts[order[r]] + shift;
     const take = <A extends NumberArray>(src: NumberArray, out: A): A => {
       for (let r = 0; r < n; r++) out[r] = src[order[r]];
       return out;
     };
     const dict = (ids: Uint32Array, d: SortedDictionary) => {
       const keys = keyArray(n, d.values.length);
-      for (let r = 0; r < n; r++) keys[r] = d.rank[ids[order[r]]];
+      const rank = d.rank;
+      for (let r = 0; r < n; r++) keys[r] = rank[ids[order[r]]];
       return dictionaryColumn(keys, d.values);
     };
-    const sorts = (dictionary: Dictionary, ids: Uint32Array) => dict(ids, sortedDictionary(dictionary.values, ids));
-    const syscallIds = this.syscall.view();
-    const syscall = sortedDictionary(this.syscalls.values, syscallIds);
+    const sorts = (dictionary: Dictionary, ids: Uint32Array) => dict(ids, sortedDictionary(dictionary.values, ids.subarray(0, n)));
+    const syscall = sortedDictionary(this.syscalls.values, this.syscall.subarray(0, n));
     const table = aq.table({
-      ts_ns: take(ts, new Float64Array(n)),
+      ts_ns: tsNs,
       host: dict(hostIds, host),
-      pid: take(this.pid.view(), new Int32Array(n)),
+      pid: take(this.pid, new Int32Array(n)),
       tid: take(tids, new Int32Array(n)),
-      comm: sorts(this.comms, this.comm.view()),
-      syscall: dict(syscallIds, syscall),
-      ret: nullableColumn(take(this.ret.view(), new Float64Array(n))),
-      dur_ns: nullableColumn(take(this.dur.view(), new Float64Array(n))),
-      service: sorts(this.services, this.service.view()),
-      instance: sorts(this.instances, this.instance.view()),
+      comm: sorts(this.comms, this.comm),
+      syscall: dict(this.syscall, syscall),
+      ret: nullableColumn(take(this.ret, new Float64Array(n))),
+      dur_ns: nullableColumn(take(this.dur, new Float64Array(n))),
+      service: sorts(this.services, this.service),
+      instance: sorts(this.instances, this.instance),
     });
     return { table, syscallNames: syscall.values };
   }
+
+  /** Doubles every column's capacity. */
+  private grow(): void {
+    const bigger = <A extends NumberArray>(a: A, make: new (n: number) => A): A => {
+      const b = new make(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.ts = bigger(this.ts, Float64Array);
+    this.pid = bigger(this.pid, Int32Array);
+    this.tid = bigger(this.tid, Int32Array);
+    this.ret = bigger(this.ret, Float64Array);
+    this.dur = bigger(this.dur, Float64Array);
+    this.host = bigger(this.host, Uint32Array);
+    this.comm = bigger(this.comm, Uint32Array);
+    this.syscall = bigger(this.syscall, Uint32Array);
+    this.service = bigger(this.service, Uint32Array);
+    this.instance = bigger(this.instance, Uint32Array);
+  }
+}
+
+/**
+ * The rows 0..n-1 in the order of `compare` (a total order). Syscall files are mostly in time
+ * order already (strace's are, but for calls joined from unfinished/resumed lines; eBPF's per-CPU
+ * buffers interleave), so instead of sorting all rows with a comparator, the rows that keep the
+ * order are taken as they come, only the others are sorted, and the two lists are merged.
+ */
+export function sortedOrder(n: number, compare: (a: number, b: number) => number): Uint32Array {
+  const inOrder = new Uint32Array(n);
+  const late: number[] = [];
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    if (m === 0 || compare(inOrder[m - 1], i) < 0) inOrder[m++] = i;
+    else late.push(i);
+  }
+  if (late.length === 0) return inOrder;
+  late.sort(compare);
+  const order = new Uint32Array(n);
+  let a = 0;
+  let b = 0;
+  for (let r = 0; r < n; r++) {
+    order[r] = b === late.length || (a < m && compare(inOrder[a], late[b]) < 0) ? inOrder[a++] : late[b++];
+  }
+  return order;
 }
 
 /**
  * A dictionary-encoded string column in the shape arquero gives Arrow dictionary columns: `key`
  * and `keyFor` let arquero compare `d.col === 'read'` on keys; `groups` gives groupby the groups
- * directly. Every dictionary value must occur in `keys`.
+ * directly. Every dictionary value must occur in `keys`, and the column holds no null.
  */
 export function dictionaryColumn(keys: Uint8Array | Uint16Array | Uint32Array, values: readonly string[]) {
   const index = new Map(values.map((v, i) => [v, i]));
@@ -165,7 +169,10 @@ export function dictionaryColumn(keys: Uint8Array | Uint16Array | Uint32Array, v
     nullCount: 0,
     at: (row: number): string => values[keys[row]],
     key: (row: number): number => keys[row],
-    keyFor: (value: unknown): number => index.get(value as string) ?? -1,
+    // A value the column does not hold (null included) gets a key no row has, so that `===` is
+    // false and `!==` true on every row: arquero turns a negative key into a literal false for
+    // the whole comparison, `!==` included.
+    keyFor: (value: unknown): number => (typeof value === 'string' ? index.get(value) : undefined) ?? values.length,
     groups(names: string[]) {
       // exemplar row of each group: its first row
       const rows = new Array<number>(values.length).fill(-1);
@@ -206,10 +213,6 @@ function sortedDictionary(values: readonly string[], ids: Uint32Array): SortedDi
   const sorted = values.filter((_, id) => used[id] === 1).sort();
   const pos = new Map(sorted.map((v, i) => [v, i]));
   return { values: sorted, rank: Uint32Array.from(values, (v) => pos.get(v) ?? 0) };
-}
-
-function before(a: Instant, b: Instant): boolean {
-  return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
 }
 
 function keyArray(n: number, size: number): Uint8Array | Uint16Array | Uint32Array {

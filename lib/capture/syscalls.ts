@@ -11,7 +11,8 @@ import { formatPerfTraceLine, PerfTraceParser } from './perf-trace';
 import { CaptureError, type ProblemLog } from './problems';
 import { RecordSink, type SyscallLineParser } from './record-sink';
 import { formatStraceLine, StraceParser } from './strace';
-import { ThreadPids } from './thread-pids';
+import { ThreadPids, type MadeByClone } from './thread-pids';
+import type { Instant } from './time';
 import type { RawSyscall, SyscallFilter, SyscallFormat, SyscallReadStats } from './types';
 
 /** Options of readSyscallFile. */
@@ -28,6 +29,15 @@ export interface ReadSyscallsOptions {
   knownPids?: ReadonlySet<number>;
 }
 
+/**
+ * What readSyscallFile did with a file: its stats, and the entry times of its earliest and its
+ * latest call on the file's own clock, whether the filter kept them or not (null without calls).
+ */
+export interface SyscallFileStats extends SyscallReadStats {
+  first: Instant | null;
+  last: Instant | null;
+}
+
 /** Lines longer than this are skipped and counted (a record line is a few hundred bytes). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -41,15 +51,16 @@ export const FILE_SKIP = {
  * Streams a syscall file and calls `onRecord` for each call, in file order: a call split across
  * lines comes out at its last line, and a new thread's first calls wait (a few lines) for the
  * clone that made it to return, which names its process. Lines that are not calls are counted
- * in the stats (exits, signals) or in `opts.problems` with file:line and a reason. Throws
- * CaptureError when the file cannot be read, or for a csv file without its header.
+ * in the stats (exits, signals) or in `opts.problems` with file:line and a reason. Returns the
+ * stats and the file's time extent (SyscallFileStats). Throws CaptureError when the file cannot
+ * be read, or for a csv file without its header.
  */
 export async function readSyscallFile(
   path: string,
   format: SyscallFormat,
   onRecord: (r: RawSyscall) => void,
   opts: ReadSyscallsOptions,
-): Promise<SyscallReadStats> {
+): Promise<SyscallFileStats> {
   const file = opts.label ?? path;
   const sink = new RecordSink(file, opts.problems, onRecord, opts.filter);
   const parser = lineParser(format, sink, opts);
@@ -76,7 +87,7 @@ export async function readSyscallFile(
   }
   parser.finish();
   if (lines === 0) sink.note(0, FILE_SKIP.empty);
-  return sink.stats;
+  return { ...sink.stats, ...sink.extent() };
 }
 
 function lineParser(format: SyscallFormat, sink: RecordSink, opts: ReadSyscallsOptions): SyscallLineParser {
@@ -103,6 +114,13 @@ export interface WriteSyscallsOptions {
    * csv and bpftrace always hold ns.
    */
   precision?: 'us' | 'ns';
+  /**
+   * The pid of each tid in the file. strace and perf-trace lines carry no pid: with this, a clone
+   * whose child is a thread of the caller's process is written with the THREAD flag, and one whose
+   * child leads a process of its own without it, so that the reader places the child as before.
+   * Other clones are written without flags.
+   */
+  threadPids?: ReadonlyMap<number, number>;
 }
 
 /** Bytes of text gathered before each write. */
@@ -110,14 +128,16 @@ const WRITE_CHUNK = 1 << 20;
 
 /**
  * Writes records as a syscall file in `format`, streaming. strace and perf-trace lines carry
- * no pid and no arguments (a reader gets the pid back from ReadSyscallsOptions.pid or
- * knownPids); csv and bpftrace keep every field.
+ * no pid and no arguments but a clone's flags (see WriteSyscallsOptions.threadPids; a reader
+ * gets the pids back from ReadSyscallsOptions.pid, knownPids and the clones); csv and bpftrace
+ * keep every field.
  */
 export async function writeSyscallFile(path: string, format: SyscallFormat, records: Iterable<RawSyscall>, opts: WriteSyscallsOptions = {}): Promise<void> {
   const ns = (opts.precision ?? 'ns') === 'ns';
+  const made = (r: RawSyscall) => cloneMade(r, opts.threadPids);
   const line: (r: RawSyscall) => string =
-    format === 'strace' ? (r) => formatStraceLine(r, ns ? 9 : 6)
-    : format === 'perf-trace' ? (r) => formatPerfTraceLine(r, ns ? 6 : 3)
+    format === 'strace' ? (r) => formatStraceLine(r, ns ? 9 : 6, made(r))
+    : format === 'perf-trace' ? (r) => formatPerfTraceLine(r, ns ? 6 : 3, made(r))
     : format === 'bpftrace' ? formatBpftraceLine
     : format === 'csv' ? formatCsvSyscallLine
     : unknownFormat(format);
@@ -135,6 +155,13 @@ export async function writeSyscallFile(path: string, format: SyscallFormat, reco
   } finally {
     await fh.close();
   }
+}
+
+/** What a clone record made, as `threadPids` tells: a thread of the caller's process, a process, or null (not known, or no clone). */
+function cloneMade(r: RawSyscall, threadPids: ReadonlyMap<number, number> | undefined): MadeByClone | null {
+  if ((r.syscall !== 'clone' && r.syscall !== 'clone3') || r.ret === null || r.ret <= 0 || threadPids === undefined) return null;
+  const child = threadPids.get(r.ret);
+  return child === undefined ? null : child === r.pid ? 'thread' : child === r.ret ? 'process' : null;
 }
 
 function unknownFormat(format: never): never {

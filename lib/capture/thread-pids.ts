@@ -14,6 +14,27 @@ import type { RawSyscall } from './types';
 /** What a clone made: a thread of the caller's process, a new process, or unknown (flags not printed). */
 export type CloneKind = 'thread' | 'process' | 'unknown';
 
+/** What a clone is known to have made (a writer prints it as the clone's flags). */
+export type MadeByClone = Exclude<CloneKind, 'unknown'>;
+
+/** The flags argument as strace ("flags=CLONE_VM|...") and perf trace ("clone_flags: VM|...") print it. */
+const CLONE_FLAGS = /\b(?:flags=|clone_flags: )([^,)}]*)/;
+/** The CLONE_THREAD flag in such a list (perf leaves out the CLONE_ prefix). */
+const THREAD_FLAG = /(?:^|\|)(?:CLONE_)?THREAD(?:\||$)/;
+
+/**
+ * What the call `name` on line L makes, or null for a call that makes no task: clone and clone3
+ * make a thread with CLONE_THREAD in their flags, else a process; without printed flags (perf's
+ * clone3, lines written by writeSyscallFile) the kind is unknown. fork and vfork make processes.
+ */
+export function cloneKind(name: string, L: string): CloneKind | null {
+  if (name === 'fork' || name === 'vfork') return 'process';
+  if (name !== 'clone' && name !== 'clone3') return null;
+  const flags = CLONE_FLAGS.exec(L);
+  if (flags === null) return 'unknown';
+  return THREAD_FLAG.test(flags[1].trim()) ? 'thread' : 'process';
+}
+
 /** Held records beyond this are released with what is known (a clone that never returned). */
 const MAX_HELD = 100_000;
 
@@ -67,7 +88,7 @@ export class ThreadPids {
       this.unborn.delete(childTid);
       if (kind === 'thread') this.parentThread.set(childTid, callerTid);
       else if (kind === 'process') this.newProcess.add(childTid);
-      else this.settled.set(childTid, this.filePid ?? -1);
+      else if (!this.knownPids?.has(childTid)) this.settled.set(childTid, this.filePid ?? -1);
     }
     this.release();
   }
@@ -94,11 +115,13 @@ export class ThreadPids {
   }
 
   private pidOf(tid: number, depth: number): number | undefined {
+    // Settled first, the common case: a settled tid is in no other map, nor in knownPids
+    // (cloneReturned and the end of this function keep it so).
+    const settled = this.settled.get(tid);
+    if (settled !== undefined) return settled;
     if (this.knownPids?.has(tid) || this.newProcess.has(tid)) return tid;
     const parent = this.parentThread.get(tid);
     if (parent !== undefined && depth < 64) return this.pidOf(parent, depth + 1);
-    const settled = this.settled.get(tid);
-    if (settled !== undefined) return settled;
     if (this.inFlight > 0 || this.unborn.has(tid)) return undefined;
     const pid = this.filePid ?? -1;
     this.settled.set(tid, pid);

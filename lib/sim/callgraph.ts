@@ -23,8 +23,6 @@ export interface CallNode {
   resp: number;
   /** What the callee does, in order. */
   steps?: Step[];
-  /** Chance that the call is made at all (GET /login's cart merge runs only after a good login). */
-  p?: number;
   /** Java callers: run the call on a new thread and wait for it (orders' @Async). */
   async?: boolean;
   /** False: no span for this call even if the callee traces (health pings; Sleuth skips /health). */

@@ -38,26 +38,26 @@ function issue(w: World, rng: Rng, ep: Endpoint, front: Proc, conns: Map<Proc, E
   const trace = w.spans.newTrace(ep.traceType);
   const ctx = { trace, parent: -1 };
   if (ep.node.service === 'front-end') {
-    conns.set(front, externalRequest(w, rng, null, front, ep.node, ctx, false, conns.get(front) ?? null, onReply));
+    conns.set(front, externalRequest(w, rng, { from: null, server: front, node: ep.node, ctx, close: false, ext: conns.get(front) ?? null, onReply }));
   } else {
-    externalRequest(w, rng, null, rng.pick(w.replicas(ep.node.service)), ep.node, ctx, true, null, onReply);
+    externalRequest(w, rng, { from: null, server: rng.pick(w.replicas(ep.node.service)), node: ep.node, ctx, close: true, ext: null, onReply });
   }
   return trace;
 }
 
 /**
  * Live load from `users` Locust users between `from` and `until` (ns): each sends a request,
- * waits for its response, waits `waitMs` (uniform) plus Locust's overhead, and goes again. User u
- * keeps its connection on front-end replica (offset + u) mod replicas.
+ * waits for its response, waits `waitMs` (uniform) plus Locust's overhead, and goes again. Each
+ * user keeps one keep-alive connection, which kube-proxy sent to a front-end replica drawn at
+ * random: two users share a replica as often as not.
  */
 export function startLive(w: World, rng: Rng, t: Targets, users: number, mix: Mix, waitMs: readonly [number, number], from: number, until: number): void {
   const e = w.engine;
   const fronts = w.replicas('front-end');
-  const offset = rng.int(0, fronts.length - 1);
   const types = mix === 'locustfile' ? [...LOCUSTFILE_TASK] : Object.keys(mix);
   const weights = mix === 'locustfile' ? [] : types.map((k) => mix[k]);
   for (let u = 0; u < users; u++) {
-    const front = fronts[(offset + u) % fronts.length];
+    const front = rng.pick(fronts);
     const conns = new Map<Proc, ExternalConn>();
     let task = 0;
     const next = (): void => {

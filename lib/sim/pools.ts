@@ -73,6 +73,8 @@ export interface LoopStyle {
   spin: [number, number];
   /** Chance of a non-blocking epoll_wait(…, 0) before parking (Go's findrunnable netpoll check). */
   peekChance: number;
+  /** Chance that a poll wakes for an event with nothing to run (EPOLLOUT, another fd) and polls again. */
+  spurious: number;
   /** Syscall durations drawn by the runtime (the templates' table). */
   dur: (name: string) => number;
 }
@@ -85,6 +87,10 @@ export function* eventLoop(s: Scheduler, style: LoopStyle, rng: Rng): Routine {
   for (;;) {
     const next = (yield call((th: SimThread) => pick(s, th.t, style.multi))) as Fiber | 'poll' | 'park';
     if (next === 'poll') {
+      if (rng.chance(style.spurious)) {
+        yield sys('epoll_wait', 1, style.dur('epoll_wait'));
+        if ((yield call((th: SimThread) => s.hasWork(th.t))) as boolean) continue;
+      }
       const timeout = (yield call((th: SimThread) => s.pollTimeout(th.t))) as number;
       const woke = (yield wait(s.poll, 'epoll_wait', 1, timeout, 0)) as string | null;
       if (woke === BREAK) yield sys('read', 8, style.dur('read'));

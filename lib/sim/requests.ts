@@ -4,14 +4,14 @@
  * kubelet). The syscalls of each step come from the runtime's templates.
  */
 import { DATA_STORES, type CallNode, type Step } from './callgraph';
-import { Channel, Fiber, sys, type Routine } from './engine';
+import { Channel, Fiber, type Routine } from './engine';
 import type { Rng } from './rng';
 import { closeSpan, openSpan } from './spans';
 import {
-  allocate, goDbCall, javaAsync, javaHttpCall, javaMongoCall, javaPublish, join, logLine, maybe, newConn,
+  allocate, goDbCall, incidental, javaAsync, javaHttpCall, javaMongoCall, javaPublish, join, logLine, newConn,
   nodeFile, nodeHttpCall, nodeRedisCall, respond, spawn, work,
 } from './templates';
-import type { Conn, Ctx, Msg, Proc, Req, SimParams } from './world';
+import type { Conn, Ctx, Msg, Proc, Req, SimParams, World } from './world';
 
 /** Median user-space time (µs) of a request handler, per runtime (general knowledge). */
 const HANDLER_US: Readonly<Record<string, number>> = {
@@ -33,23 +33,29 @@ export function serverOperation(p: Proc, node: CallNode): string {
 }
 
 /**
- * Serves a request whose bytes the runtime has read: opens the server span (when traced), runs
- * the node's steps, writes the response, closes the span. The span covers the handler from the
- * moment it has the request until its response is written.
+ * Serves a request: opens the server span (when traced), reads the rest of the request with
+ * `read` when given, runs the node's steps, writes the response, closes the span. An app
+ * service's span covers its handler from the moment it has the request until its response is
+ * written; a database's span (a stand-in tracer inside the server) also covers reading the
+ * command, so it spans read, process and reply.
  */
-export function* serve(p: Proc, conn: Conn, req: Req): Routine {
+export function* serve(p: Proc, conn: Conn, req: Req, read: Routine | null = null): Routine {
   const node = req.node;
   const traced = req.ctx.trace >= 0 && node.traced !== false && emitsSpans(p, p.w.params);
   const span = traced ? ((yield* openSpan(p, req.ctx, serverOperation(p, node), 'server')) as number) : -1;
   const ctx = traced ? { trace: req.ctx.trace, parent: span } : req.ctx;
+  if (read !== null) yield* read;
   const cpuUs = HANDLER_US[p.runtime] ?? 50;
   yield work(p, cpuUs * 0.6);
-  for (const step of node.steps ?? []) yield* runStep(p, step, ctx);
+  yield* incidental(p);
+  for (const step of node.steps ?? []) {
+    yield* runStep(p, step, ctx);
+    yield* incidental(p);
+  }
   if (p.runtime === 'go' || (p.runtime === 'java' && p.rng.chance(0.3))) yield* logLine(p);
   yield* allocate(p);
   yield work(p, cpuUs * 0.4);
-  // a contended monitor in Spring's or the driver's code
-  if (p.runtime === 'java' && maybe(p, 0.1)) yield sys('futex', p.rng.chance(0.5) ? 0 : -11, Math.round(p.rng.lognormal(8000, 0.8)));
+  yield* incidental(p);
   yield* respond(p, conn, node);
   if (span >= 0) yield* closeSpan(p, span);
   // morgan logs the request once the response is out
@@ -96,7 +102,6 @@ function* parallel(p: Proc, nodes: readonly CallNode[], ctx: Ctx): Routine {
 
 /** A call from `p` to `node.service` with the caller runtime's client template. */
 export function* callNode(p: Proc, node: CallNode, ctx: Ctx): Routine {
-  if (node.p !== undefined && !p.rng.chance(node.p)) return;
   const rt = p.runtime;
   if (node.proto === 'http' && rt === 'node') yield* nodeHttpCall(p, node, ctx);
   else if (node.proto === 'http' && rt === 'java') yield* javaHttpCall(p, node, ctx);
@@ -113,28 +118,37 @@ export interface ExternalConn {
   onReply: (m: Msg) => void;
 }
 
-/**
- * A request from outside the cluster (`from`: the kubelet's host, or null for Locust) to `server`:
- * on `ext`'s keep-alive connection, or on a new one (the server accepts it first). Runs at the
- * current time; `onReply` gets the response. Returns the connection for reuse.
- */
-export function externalRequest(
-  w: Proc['w'], rng: Rng, from: { host: string } | null, server: Proc, node: CallNode, ctx: Ctx, close: boolean,
-  ext: ExternalConn | null, onReply: (m: Msg) => void,
-): ExternalConn {
+/** A request from outside the cluster: who sends what to whom, and on which connection. */
+export interface ExternalRequest {
+  /** The sender's host (the kubelet's), or null for Locust outside the cluster. */
+  from: { host: string } | null;
+  server: Proc;
+  node: CallNode;
+  ctx: Ctx;
+  /** "Connection: close": the server closes the connection after its response. */
+  close: boolean;
+  /** A keep-alive connection to reuse, or null for a new one (the server accepts it first). */
+  ext: ExternalConn | null;
+  /** Gets the response. */
+  onReply: (m: Msg) => void;
+}
+
+/** Sends request `r` at the current time; returns its connection for reuse. */
+export function externalRequest(w: World, rng: Rng, r: ExternalRequest): ExternalConn {
   const e = w.engine;
-  const oneWay = w.netNs(from, server);
+  const { server, node } = r;
+  const oneWay = w.netNs(r.from, server);
   let delay = oneWay;
-  let c = ext;
+  let c = r.ext;
   if (c === null) {
-    const holder: ExternalConn = { conn: undefined as unknown as Conn, onReply };
+    const holder: ExternalConn = { conn: undefined as unknown as Conn, onReply: r.onReply };
     holder.conn = newConn(null, server, { put: (m: Msg) => m.kind === 'reply' && holder.onReply(m) });
     e.at(e.now + oneWay, () => (server.listener as Channel<Conn>).put(holder.conn));
     delay = 3 * oneWay + 20_000;
     c = holder;
   }
-  c.onReply = onReply;
-  const req: Req = { kind: 'req', node, ctx, bytes: node.fixed === true ? node.req : Math.round(node.req * rng.uniform(0.9, 1.1)), close };
+  c.onReply = r.onReply;
+  const req: Req = { kind: 'req', node, ctx: r.ctx, bytes: node.fixed === true ? node.req : Math.round(node.req * rng.uniform(0.9, 1.1)), close: r.close };
   const conn = c.conn;
   e.at(e.now + delay, () => conn.toServer.put(req));
   return c;

@@ -13,14 +13,14 @@
  */
 import { Channel, Fiber, call, wait, type Routine } from './engine';
 import {
-  amqpHeartbeat, brokerHeartbeat, erlangTimers, ftdc, gcWorker, goReporter, javaReporter, journalFlusher, mgoPinger, mongoMonitor,
+  amqpHeartbeat, brokerHeartbeat, erlangTimeouts, erlangTimers, ftdc, gcWorker, goReporter, javaReporter, journalFlusher, mgoPinger, mongoMonitor,
   nodeMetrics, nodeReporter, periodic, redisCron, sysmon, vmThread,
 } from './idle';
 import { Scheduler, WorkerPool, eventLoop, poolWorker, type LoopStyle } from './pools';
 import { openSpan, closeSpan } from './spans';
 import { serve } from './requests';
 import type { Rng } from './rng';
-import { chunks, durNs, fd, logLine, maybe, newConn, pickReplica, replies, sc, serverClose, spawn, toClient, toServer, work } from './templates';
+import { durNs, fd, logLine, maybe, newConn, one, readChunks, pickReplica, replies, sc, serverClose, spawn, toClient, toServer, work } from './templates';
 import type { Placement } from './topology';
 import { UNTRACED, addThread, type Conn, type Msg, type PollerMsg, type Proc, type Reply, type World } from './world';
 
@@ -82,7 +82,7 @@ function goProcess(p: Proc): void {
   p.sched = s;
   p.listener = new Channel<Conn>(e);
   p.inbox = () => new Channel<Msg>(e);
-  const ls = style(p, { multi: true, wakeChance: 0.3 * p.w.params.noise, spin: [0, 1], peekChance: 0.5 });
+  const ls = style(p, { multi: true, wakeChance: 0.3 * p.w.params.noise, spin: [0, 1], peekChance: 0.5, spurious: 0.05 * p.w.params.noise });
   // m0 runs the scheduler like any M; sysmon is the first thread it starts
   loopThreads(p, s, 1, p.spec.comm, 'M', ls, true);
   const wake = new Channel<number>(e);
@@ -118,7 +118,7 @@ function* goConn(p: Proc, conn: Conn): Routine {
       return;
     }
     if (m.kind !== 'req') continue;
-    yield* chunks(p, 'read', m.bytes, 4096);
+    yield* readChunks(p, 'read', m.bytes, 4096, true);
     yield* serve(p, conn, m);
     if (m.close) {
       yield* serverClose(p, conn);
@@ -135,7 +135,7 @@ function nodeProcess(p: Proc): void {
   p.sched = s;
   p.listener = new Channel<Conn>(e);
   p.inbox = () => new Channel<Msg>(e);
-  loopThreads(p, s, 1, 'node', 'event loop', style(p, { multi: false, wakeChance: 0, spin: [0, 0], peekChance: 0 }), true);
+  loopThreads(p, s, 1, 'node', 'event loop', style(p, { multi: false, wakeChance: 0, spin: [0, 0], peekChance: 0, spurious: 0.05 * p.w.params.noise }), true);
   pool(p, 'v8', ['node', 'node', 'node', 'node'], 'v8 worker');
   pool(p, 'uv', ['node', 'node', 'node', 'node'], 'libuv');
   s.ready(new Fiber(nodeListener(p)));
@@ -165,8 +165,8 @@ function* nodeConn(p: Proc, conn: Conn): Routine {
       return;
     }
     if (m.kind !== 'req') continue;
-    yield* chunks(p, 'read', m.bytes, 65536);
-    yield sc(p, 'read', -11);
+    yield* readChunks(p, 'read', m.bytes, 65536, true);
+    if (maybe(p, 0.1)) yield sc(p, 'read', -11);
     yield* serve(p, conn, m);
   }
 }
@@ -194,6 +194,8 @@ function javaProcess(p: Proc): void {
   addThread(p, 'java', 'periodic task', 'block', periodic(p, 50e6, 'futex', -110, 0.01), true);
   // embedded Tomcat 8.5
   addThread(p, 'ContainerBackgroundProcessor[StandardEngine[Tomcat]]', 'background', 'block', periodic(p, 10e9, 'futex', -110, 0.002), true);
+  // AbstractProtocol's AsyncTimeout thread: Thread.sleep(1000) in a loop
+  addThread(p, 'http-nio-80-AsyncTimeout', 'background', 'block', periodic(p, 1e9, 'futex', -110, 0.002), true);
   pool(p, 'exec', Array.from({ length: 10 }, (_, i) => `http-nio-80-exec-${i + 1}`), 'exec');
   const poller = new Channel<PollerMsg>(e);
   p.poller = poller;
@@ -250,7 +252,7 @@ function* tomcatTask(p: Proc, conn: Conn, m: Msg): Routine {
     return;
   }
   if (m.kind !== 'req') return;
-  yield* chunks(p, 'read', m.bytes, 8192);
+  yield* readChunks(p, 'read', m.bytes, 8192, false);
   yield* serve(p, conn, m);
   if (m.close) yield* serverClose(p, conn);
   else yield* pollerEvent(p, conn);
@@ -328,9 +330,8 @@ function* mongoConn(p: Proc, conn: Conn, ch: Channel<Msg>): Routine {
       return;
     }
     if (m.kind !== 'req') continue;
-    yield sc(p, 'recvfrom', Math.max(1, m.bytes - 16));
     if (/^(insert|update|delete)/.test(m.node.route)) p.dirty = true;
-    yield* serve(p, conn, m);
+    yield* serve(p, conn, m, readChunks(p, 'recvfrom', Math.max(1, m.bytes - 16), 65536, false));
   }
 }
 
@@ -361,18 +362,21 @@ function* mysqlConn(p: Proc, conn: Conn, ch: Channel<Msg>): Routine {
       return;
     }
     if (m.kind !== 'req') continue;
-    yield sc(p, 'recvfrom', 4);
-    yield sc(p, 'recvfrom', Math.max(1, m.bytes - 4));
-    if (m.node.route.startsWith('SELECT') && maybe(p, 0.02)) yield sc(p, 'pread64', 16384);
-    yield* serve(p, conn, m);
+    yield* serve(p, conn, m, mysqlPacket(p, m.bytes));
   }
+}
+
+/** A MySQL packet: its 4-byte header, then the payload. */
+function* mysqlPacket(p: Proc, bytes: number): Routine {
+  yield sc(p, 'recvfrom', 4);
+  yield* readChunks(p, 'recvfrom', Math.max(1, bytes - 4), 16384, false);
 }
 
 function redisProcess(p: Proc): void {
   const e = p.w.engine;
   const s = new Scheduler(e);
   p.sched = s;
-  loopThreads(p, s, 1, 'redis-server', 'event loop', style(p, { multi: false, wakeChance: 0, spin: [0, 0], peekChance: 0 }), true);
+  loopThreads(p, s, 1, 'redis-server', 'event loop', style(p, { multi: false, wakeChance: 0, spin: [0, 0], peekChance: 0, spurious: 0 }), true);
   silentThreads(p, ['redis-server', 'redis-server', 'redis-server']); // bio threads
   p.inbox = (conn) => {
     const ch = new Channel<Msg>(e);
@@ -387,8 +391,7 @@ function* redisConn(p: Proc, conn: Conn, ch: Channel<Msg>): Routine {
   for (;;) {
     const m = (yield wait(ch, 'read', 0)) as Msg;
     if (m.kind !== 'req') continue;
-    yield sc(p, 'read', m.bytes);
-    yield* serve(p, conn, m);
+    yield* serve(p, conn, m, one(sc(p, 'read', m.bytes)));
   }
 }
 
@@ -398,7 +401,7 @@ function rabbitProcess(p: Proc): void {
   p.sched = s;
   addThread(p, 'beam.smp', 'main', 'block', null, false, p.pid);
   silentThreads(p, ['beam.smp', 'beam.smp']); // signal handler, sys_msg_dispatcher
-  const ls = style(p, { multi: true, wakeChance: 0.4 * p.w.params.noise, spin: [1, 4], peekChance: 0 });
+  const ls = style(p, { multi: true, wakeChance: 0.4 * p.w.params.noise, spin: [1, 4], peekChance: 0, spurious: 0 });
   loopThreads(p, s, p.w.params.hostCpus, 'beam.smp', 'scheduler', ls, false);
   silentThreads(p, ['beam.smp']); // aux
   silentThreads(p, Array.from({ length: 64 }, () => 'beam.smp')); // the async pool (+A 64)
@@ -408,9 +411,8 @@ function rabbitProcess(p: Proc): void {
     s.ready(new Fiber(brokerHeartbeat(p, conn)));
     return ch;
   };
-  for (const [period, disk] of [[5e9, false], [2.5e9, false], [10e9, true], [0, false]] as const) {
-    s.ready(new Fiber(erlangTimers(p, period, disk)));
-  }
+  for (const [period, disk] of [[5e9, false], [2.5e9, false], [10e9, true]] as const) s.ready(new Fiber(erlangTimers(p, period, disk)));
+  s.ready(new Fiber(erlangTimeouts(p)));
 }
 
 /**

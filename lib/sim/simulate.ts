@@ -42,11 +42,14 @@ export interface SimOptions {
   hostCpus?: number;
   /** Scales the chance of optional syscalls (spurious wake-ups, spins, lock contention); 0 removes them. */
   noise?: number;
-  /** Per-host error of the syscall clock against the span clock: uniform in ±skewUs µs. */
+  /**
+   * Each host's clock error against true time, uniform in ±skewUs µs: the spans emitted on a host
+   * and its syscalls carry the same error, so spans of different hosts disagree by their skews.
+   */
   skewUs?: number;
   /** Chance that a syscall record is lost (eBPF ring buffer overruns). */
   dropRate?: number;
-  /** Storage services with server spans: 'data' (the four databases), 'all' (+ redis, RabbitMQ), 'none'. */
+  /** Storage services with server spans: 'none' (stock Sock Shop), 'data' (the four databases), 'all' (+ redis, RabbitMQ). */
   storageSpans?: StorageSpans;
   /** Whether the kubelet's probes of the health services start GET /health traces (default: live only). */
   traceProbes?: boolean;
@@ -78,7 +81,7 @@ export const SIM_DEFAULTS = {
   noise: 1,
   skewUs: 30,
   dropRate: 0,
-  storageSpans: 'data' as StorageSpans,
+  storageSpans: 'none' as StorageSpans,
   healthServices: ['catalogue', 'user', 'payment'],
   graphFor: {} as Record<string, string>,
   syscallFormat: 'bpftrace' as const,
@@ -102,6 +105,18 @@ export interface SimCapture extends CaptureTables {
   procs: Proc[];
 }
 
+/** Half-width (ns) of the error of a bpftrace file's clock offset estimate. */
+const OFFSET_ERROR_NS = 2000;
+
+/** Options that only change how a capture is written, not what happens in it. */
+const PRESENTATION = new Set(['seed', 'skewUs', 'dropRate', 'syscallFormat', 'traceFormat', 'startTime']);
+
+/** The label of a capture's random stream: every option that defines what happens, keys sorted. */
+function captureLabel(o: Record<string, unknown>): string {
+  const keys = Object.keys(o).filter((k) => !PRESENTATION.has(k) && o[k] !== undefined).sort();
+  return `capture:${JSON.stringify(keys.map((k) => [k, o[k]]))}`;
+}
+
 /** Simulated time before the capture starts: threads settle into their loops. */
 const WARMUP_NS = 300e6;
 
@@ -115,24 +130,27 @@ export function simulate(opts: SimOptions): SimCapture {
   if (!Number.isFinite(startMs) || startMs % 1000 !== 0) throw new Error(`simulate: startTime "${o.startTime}" is not an ISO time on a whole second`);
   const originNs = BigInt(startMs) * 1_000_000n;
 
+  const name = o.name ?? defaultName(o.mode, o.traceType, o.concurrency);
   const root = new Rng(o.seed);
+  // The deployment (placement, pids, host clocks) is the seed's; everything that happens in it
+  // draws from a stream of this capture, so captures that differ in any workload option share
+  // no trace id and no run of syscalls.
+  const run = root.fork(captureLabel({ ...o, traceProbes, name }));
   const recorder = new Recorder();
-  const engine = new Engine(root.fork('engine'), recorder);
-  // Ids differ between captures of one deployment, as a tracer's random ids do: the isolated
-  // captures of several trace types are analysed together, and their traces must not collide.
-  const spans = new SpanLog(root.fork(`ids:${o.mode}:${o.traceType ?? ''}`));
+  const engine = new Engine(run.fork('engine'), recorder);
+  const spans = new SpanLog(run.fork('ids'));
   recorder.spans = spans;
-  const net = root.fork('net');
+  const net = run.fork('net');
   const byService = new Map<string, Proc[]>();
   const w: World = {
     engine, spans, procs: [], pids: new PidSpace(root.fork('pids')),
-    params: { seed: o.seed, hostCpus: o.hostCpus, noise: o.noise, storageSpans: o.storageSpans, traceProbes },
+    params: { hostCpus: o.hostCpus, noise: o.noise, storageSpans: o.storageSpans },
     replicas: (service) => byService.get(service) ?? [],
     // one-way delays: veth and bridge on one host, the overlay network between hosts, a LAN hop from outside
     netNs: (a, b) => Math.round(a === null || b === null ? net.lognormal(250e3, 0.3) : a.host === b.host ? net.lognormal(50e3, 0.35) : net.lognormal(150e3, 0.35)),
   };
   for (const pl of placeServices(root.fork('placement'), o.hosts, o.replicas)) {
-    const p = buildProcess(w, pl, root.fork(`proc:${pl.instance}`));
+    const p = buildProcess(w, pl, run.fork(`proc:${pl.instance}`));
     w.procs.push(p);
     byService.set(p.service, [...(byService.get(p.service) ?? []), p].sort((a, b) => a.replica - b.replica));
   }
@@ -140,16 +158,16 @@ export function simulate(opts: SimOptions): SimCapture {
   w.procs.forEach(startThreads);
 
   const targets = { endpoints: endpointsWith(o.graphFor), healthServices: o.healthServices };
-  startProbes(w, root.fork('kubelet'), (p) => traceProbes && o.healthServices.includes(p.service));
+  startProbes(w, run.fork('kubelet'), (p) => traceProbes && o.healthServices.includes(p.service));
   const from = WARMUP_NS;
   let to = from + Math.round(o.durationS * 1e9);
   if (o.mode === 'live') {
-    startLive(w, root.fork('locust'), targets, o.concurrency, o.mix, o.waitMs, from, to);
+    startLive(w, run.fork('locust'), targets, o.concurrency, o.mix, o.waitMs, from, to);
     engine.run(to);
   } else if (o.mode === 'isolated') {
     const cap = from + Math.round((opts.durationS ?? 3 * o.instances) * 1e9);
     let finished = -1;
-    startIsolated(w, root.fork('locust'), targets, o.traceType as string, o.instances, o.gapMs, from + 20e6, (at) => (finished = at));
+    startIsolated(w, run.fork('locust'), targets, o.traceType as string, o.instances, o.gapMs, from + 20e6, (at) => (finished = at));
     while (finished < 0 && engine.now < cap) engine.run(Math.min(cap, engine.now + 1e9));
     to = finished < 0 ? cap : finished;
     engine.run(to);
@@ -158,17 +176,21 @@ export function simulate(opts: SimOptions): SimCapture {
   }
 
   const hosts = hostList(o.hosts);
-  const hostRng = root.fork('clocks');
-  const skew = new Map(hosts.map((h) => [h, Math.round(hostRng.uniform(-o.skewUs, o.skewUs) * 1000)]));
-  const uptime = new Map(hosts.map((h) => [h, BigInt(hostRng.int(3 * 86400, 40 * 86400)) * 1_000_000_000n + BigInt(hostRng.int(0, 999_999_999))]));
-  const syscalls = recorder.table(from, to, skew, originNs, o.dropRate, root.fork('drops'));
-  const { spans: spanTable, truth, traces } = spans.tables(from, to);
+  const clocks = root.fork('clocks');
+  const hostSkewNs = new Map(hosts.map((h) => [h, Math.round(clocks.uniform(-o.skewUs, o.skewUs) * 1000)]));
+  const uptime = new Map(hosts.map((h) => [h, BigInt(clocks.int(3 * 86400, 40 * 86400)) * 1_000_000_000n + BigInt(clocks.int(0, 999_999_999))]));
+  // bpftrace's monotonic stamps are put on the host's realtime clock by an offset the harness
+  // estimates once per capture by reading both clocks back to back: off by up to ~2 µs
+  const offsetErr = run.fork('offsets');
+  const offsetErrorNs = new Map(hosts.map((h) => [h, o.syscallFormat === 'bpftrace' ? Math.round(offsetErr.uniform(-OFFSET_ERROR_NS, OFFSET_ERROR_NS)) : 0]));
+  const syscallShift = new Map(hosts.map((h) => [h, (hostSkewNs.get(h) as number) + (offsetErrorNs.get(h) as number)]));
+  const syscalls = recorder.table(from, to, syscallShift, originNs, o.dropRate, run.fork('drops'));
+  const { spans: spanTable, truth, traces } = spans.tables(from, to, hostSkewNs);
   // a file per host or process that has calls: strace of a process with none would be empty
   const traced = new Set<string>();
   const hostCol = syscalls.getter('host');
   const pidCol = syscalls.getter('pid');
   for (let r = 0; r < syscalls.numRows(); r++) traced.add(`${hostCol(r)}/${pidCol(r)}`);
-  const name = o.name ?? defaultName(o.mode, o.traceType, o.concurrency);
   const manifest: Manifest = {
     format: 'deepstitch-capture/1',
     name,
@@ -181,8 +203,8 @@ export function simulate(opts: SimOptions): SimCapture {
       version: SIM_VERSION,
       seed: o.seed,
       params: {
-        ...o, traceProbes, durationS: (to - from) / 1e9,
-        skewNs: Object.fromEntries(skew), warmupNs: WARMUP_NS,
+        ...o, traceProbes, name, durationS: (to - from) / 1e9,
+        hostSkewNs: Object.fromEntries(hostSkewNs), offsetErrorNs: Object.fromEntries(offsetErrorNs), warmupNs: WARMUP_NS,
       },
     },
     traces: [{ path: `traces/sim-${o.traceFormat}.json`, format: o.traceFormat }],
@@ -275,16 +297,16 @@ class Recorder implements SyscallOut {
   }
 
   /**
-   * The syscalls table of the calls made entirely within [from, to), on each host's skewed clock,
+   * The syscalls table of the calls made entirely within [from, to), each host's shifted by `shift` ns,
    * less the dropped ones, through the same columns loadCapture builds.
    */
-  table(from: number, to: number, skew: Map<string, number>, originNs: bigint, dropRate: number, rng: Rng): Table {
+  table(from: number, to: number, shift: Map<string, number>, originNs: bigint, dropRate: number, rng: Rng): Table {
     const cols = new SyscallColumns();
     const originSec = Number(originNs / 1_000_000_000n);
     const hostId = this.threads.map((th) => cols.hosts.id(th.proc.host));
     const serviceId = this.threads.map((th) => cols.services.id(th.proc.service));
     const instanceId = this.threads.map((th) => cols.instances.id(th.proc.instance));
-    const skewOf = this.threads.map((th) => skew.get(th.proc.host) ?? 0);
+    const shiftOf = this.threads.map((th) => shift.get(th.proc.host) ?? 0);
     for (let i = 0; i < this.ts.length; i++) {
       const ts = this.ts[i];
       const dur = this.dur[i];
@@ -292,7 +314,7 @@ class Recorder implements SyscallOut {
       if (dropRate > 0 && rng.chance(dropRate)) continue;
       const t = this.thread[i];
       const th = this.threads[t];
-      const at = ts + skewOf[t];
+      const at = ts + shiftOf[t];
       const sec = Math.floor(at / 1e9);
       cols.add({ sec: originSec + sec, nsec: at - sec * 1e9 }, hostId[t], th.proc.pid, th.tid, th.comm, this.names[this.name[i]],
         Number.isNaN(this.ret[i]) ? null : this.ret[i], Number.isNaN(dur) ? null : dur, serviceId[t], instanceId[t]);

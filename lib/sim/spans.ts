@@ -86,11 +86,6 @@ export class SpanLog {
     this.release(this.trace[span]);
   }
 
-  /** The trace of a span. */
-  traceOf(span: number): number {
-    return this.trace[span];
-  }
-
   /** Keeps trace `trace` open while work for it is in flight outside any span (a queued message). */
   hold(trace: number): void {
     this.traces[trace].holds++;
@@ -135,17 +130,19 @@ export class SpanLog {
   }
 
   /**
-   * The spans and truth tables of the traces that completed with all their spans in [from, to),
-   * times cut to whole µs (start down, end up) as tracers report them. Rows in span order.
+   * The spans and truth tables of the traces that completed with all their spans in [from, to)
+   * (true time), each span on its host's clock (true time + `hostSkewNs`), cut to whole µs
+   * (start down, end up) as tracers report them. Rows in span order.
    */
-  tables(from: number, to: number): { spans: Table; truth: Table; traces: number } {
+  tables(from: number, to: number, hostSkewNs: ReadonlyMap<string, number>): { spans: Table; truth: Table; traces: number } {
     const keep = this.traces.map((tr) => tr.complete && tr.started);
     for (let s = 0; s < this.trace.length; s++) {
       if (this.start[s] < from || this.end[s] < 0 || this.end[s] >= to) keep[this.trace[s]] = false;
     }
     const rows: number[] = [];
     for (let s = 0; s < this.trace.length; s++) if (keep[this.trace[s]]) rows.push(s);
-    const startUs = (s: number) => Math.floor(this.start[s] / 1000);
+    const skew = (s: number) => hostSkewNs.get(this.proc[s].host) ?? 0;
+    const startUs = (s: number) => Math.floor((this.start[s] + skew(s)) / 1000);
     const idOf = (s: number) => this.traces[this.trace[s]].id;
     // the order loadCapture gives: start, trace id, span id
     rows.sort((a, b) => startUs(a) - startUs(b) || cmp(idOf(a), idOf(b)) || cmp(this.spanId[a], this.spanId[b]));
@@ -159,7 +156,7 @@ export class SpanLog {
       service: str((s) => this.service[s]),
       kind: str((s) => this.kind[s]),
       start_ns: Float64Array.from(rows, (s) => startUs(s) * 1000),
-      end_ns: Float64Array.from(rows, (s) => Math.ceil(this.end[s] / 1000) * 1000),
+      end_ns: Float64Array.from(rows, (s) => Math.ceil((this.end[s] + skew(s)) / 1000) * 1000),
       host: str((s) => this.proc[s].host),
       instance: str((s) => this.proc[s].instance),
       pid: rows.map((s) => this.proc[s].pid),

@@ -48,12 +48,72 @@ export function fd(p: Proc): number {
   return p.fdBase + (p.rng.chance(0.75) ? 0 : p.rng.int(1, 3));
 }
 
-/** Calls of `name` moving `n` bytes through a `chunk`-byte buffer. */
+/** Writes (calls of `name`) of `n` bytes through a `chunk`-byte buffer. */
 export function* chunks(p: Proc, name: string, n: number, chunk: number): Routine {
   do {
     yield sc(p, name, Math.min(n, chunk));
     n -= chunk;
   } while (n > 0);
+}
+
+/** A TCP segment's payload: data arriving in pieces is read in multiples of it. */
+const MSS = 1448;
+
+/**
+ * Reads of `n` bytes through a `chunk`-byte buffer. A read may find only part of a multi-segment
+ * payload arrived (a multiple of the MSS); the rest is then waited for: a non-blocking reader gets
+ * EAGAIN and polls, a blocking one blocks in its next read.
+ */
+export function* readChunks(p: Proc, name: string, n: number, chunk: number, nonBlocking: boolean): Routine {
+  let left = n;
+  for (;;) {
+    let take = Math.min(left, chunk);
+    if (take > MSS && maybe(p, 0.25)) take = MSS * p.rng.int(1, Math.ceil(take / MSS) - 1);
+    yield sc(p, name, take);
+    left -= take;
+    if (left <= 0) return;
+    if (take === chunk) continue;
+    const rest = Math.round(p.rng.lognormal(30e3, 0.6));
+    if (nonBlocking) {
+      yield sc(p, name, -11);
+      yield sys('epoll_wait', 1, rest);
+    } else {
+      yield cpu(rest);
+    }
+  }
+}
+
+/**
+ * The optional calls a handler of `p`'s runtime makes now and then at any point of its work:
+ * Java threads stopping at a safepoint (GuaranteedSafepointInterval, GC) and contended monitors,
+ * debug log lines; Go waking an idle P and checking the netpoller; Node's console.log and
+ * spurious poll wake-ups; the databases' lock waits, spins and cache misses. Chances scale with
+ * the noise knob (general knowledge: to be checked against a real capture).
+ */
+export function* incidental(p: Proc): Routine {
+  switch (p.runtime) {
+    case 'java':
+      if (maybe(p, 0.05)) yield sys('futex', 0, Math.round(p.rng.lognormal(80e3, 0.7)));
+      if (maybe(p, 0.06)) yield sys('futex', p.rng.chance(0.5) ? 0 : -11, Math.round(p.rng.lognormal(8000, 0.8)));
+      if (maybe(p, 0.06)) yield* logLine(p);
+      break;
+    case 'go':
+      if (maybe(p, 0.08)) yield sc(p, 'futex', 1);
+      if (maybe(p, 0.06)) yield sc(p, 'epoll_wait', 0);
+      break;
+    case 'node':
+      if (maybe(p, 0.08)) yield* logLine(p);
+      if (maybe(p, 0.06)) yield sc(p, 'epoll_wait', 1);
+      break;
+    case 'mongodb':
+    case 'mysql':
+      if (maybe(p, 0.08)) yield sys('futex', 0, Math.round(p.rng.lognormal(15e3, 0.7)));
+      if (maybe(p, 0.05)) for (let i = p.rng.int(1, 3); i > 0; i--) yield sc(p, 'sched_yield', 0);
+      if (maybe(p, 0.05)) yield sc(p, 'pread64', p.runtime === 'mysql' ? 16384 : 4096 * p.rng.int(1, 8));
+      break;
+    default:
+      break;
+  }
 }
 
 /** A routine of one op. */
@@ -186,7 +246,7 @@ export function* nodeHttpCall(p: Proc, node: CallNode, ctx: Ctx): Routine {
   yield sc(p, 'write', req.bytes);
   yield toServer(p, conn, req);
   const r = (yield wait(replies(conn), 'read', 0)) as Reply;
-  yield* chunks(p, 'read', r.bytes, 65536);
+  yield* readChunks(p, 'read', r.bytes, 65536, true);
   yield work(p, 100);
   if (span >= 0) yield* closeSpan(p, span);
   yield wait(replies(conn), 'read', 0);
@@ -202,7 +262,8 @@ export function* nodeRedisCall(p: Proc, node: CallNode, ctx: Ctx): Routine {
   yield toServer(p, conn, req);
   const r = (yield wait(replies(conn), 'read', 0)) as Reply;
   yield sc(p, 'read', r.bytes);
-  yield sc(p, 'read', -11);
+  // libuv stops reading at a short read; a second read finds EAGAIN only when the poll woke twice
+  if (maybe(p, 0.1)) yield sc(p, 'read', -11);
 }
 
 /** express.static: stat, open, reads and close, each a separate job on the libuv pool. */
@@ -229,7 +290,7 @@ export function* goDbCall(p: Proc, node: CallNode, ctx: Ctx): Routine {
     yield sc(p, 'read', 16);
     yield sc(p, 'read', r.bytes);
   } else {
-    yield* chunks(p, 'read', r.bytes, 4096);
+    yield* readChunks(p, 'read', r.bytes, 4096, true);
   }
   yield call(() => release(pool, conn));
 }
@@ -274,8 +335,8 @@ export function* javaHttpCall(p: Proc, node: CallNode, ctx: Ctx): Routine {
     yield sc(p, 'sendto', req.bytes);
   }
   yield toServer(p, conn, req);
-  const r = (yield wait(replies(conn), 'recvfrom', (m) => Math.min((m as Reply).bytes, 8192))) as Reply;
-  for (let left = r.bytes - 8192; left > 0; left -= 8192) yield sc(p, 'recvfrom', Math.min(left, 8192));
+  const r = (yield wait(replies(conn), 'recvfrom', (m) => Math.min((m as Reply).bytes, MSS))) as Reply;
+  if (r.bytes > MSS) yield* readChunks(p, 'recvfrom', r.bytes - MSS, 8192, false);
   yield work(p, 120);
   if (span >= 0) yield* closeSpan(p, span);
   yield call((th: SimThread) => {
@@ -287,12 +348,13 @@ export function* javaHttpCall(p: Proc, node: CallNode, ctx: Ctx): Routine {
 /** A command through the MongoDB Java driver: sendto, then the reply's header and body. */
 export function* javaMongoCall(p: Proc, node: CallNode, ctx: Ctx): Routine {
   const pool = p.dbPools.get(node.service) as ConnPool;
+  yield* incidental(p);
   const conn = (yield* acquire(pool)) as Conn;
   const req = request(p, node, ctx, false);
   yield sc(p, 'sendto', req.bytes);
   yield toServer(p, conn, req);
   const r = (yield wait(replies(conn), 'recvfrom', 16)) as Reply;
-  yield sc(p, 'recvfrom', r.bytes);
+  yield* readChunks(p, 'recvfrom', r.bytes, 65536, false);
   yield call(() => release(pool, conn));
 }
 

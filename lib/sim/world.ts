@@ -16,12 +16,10 @@ export type StorageSpans = 'none' | 'data' | 'all';
 
 /** The knobs a simulation runs with (simulate.ts resolves them from SimOptions). */
 export interface SimParams {
-  seed: number;
   hostCpus: number;
   /** Multiplies the chance of optional syscalls (EAGAIN retries, spurious wake-ups, GC): 0 = none. */
   noise: number;
   storageSpans: StorageSpans;
-  traceProbes: boolean;
 }
 
 /** A trace context: the trace (-1: not traced) and the span the next span is a child of (-1: root). */

@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { COLUMN_SKIP } from '../../lib/capture/bpftrace';
+import { BPFTRACE_SKIP } from '../../lib/capture/bpftrace';
+import { COLUMN_SKIP } from '../../lib/capture/column-records';
 import { ProblemLog } from '../../lib/capture/problems';
 import { readSyscallField, syscallName, syscallNumber } from '../../lib/capture/syscall-table';
 import { readSyscallFile } from '../../lib/capture/syscalls';
@@ -57,9 +57,9 @@ test('fields: ns timestamps exact beyond 2^53, numbers mapped to names, "-" as u
     { sec: 5242, nsec: 857_504_490, pid: 8801, tid: 8803, comm: '', syscall: 'read', ret: 0, durNs: 12 },
   ]);
   // bpftrace's own lines are counted with a reason, not silently dropped.
-  assert.equal(problems.total(COLUMN_SKIP.banner), 1);
-  assert.equal(problems.total(COLUMN_SKIP.empty), 2);
-  assert.equal(problems.total(COLUMN_SKIP.mapDump), 1);
+  assert.equal(problems.total(BPFTRACE_SKIP.banner), 1);
+  assert.equal(problems.total(BPFTRACE_SKIP.empty), 2);
+  assert.equal(problems.total(BPFTRACE_SKIP.mapDump), 1);
   assert.equal(problems.total(), 4);
   assert.equal(stats.lines, 8);
   // The epoch-ns line comes after a boot-time one: a backwards step, counted.
@@ -86,7 +86,7 @@ test('an unknown syscall number is kept as syscall_<n> and counted; bad fields s
   assert.equal(problems.total(COLUMN_SKIP.pid), 1);
   assert.equal(problems.total(COLUMN_SKIP.ts), 1);
   assert.equal(problems.total(COLUMN_SKIP.syscall), 1);
-  assert.equal(problems.total(COLUMN_SKIP.malformed), 1);
+  assert.equal(problems.total(BPFTRACE_SKIP.malformed), 1);
   assert.deepEqual(problems.examples.filter((p) => p.reason !== COLUMN_SKIP.unknownNumber).map((p) => p.line), [2, 3, 4, 5, 6, 7]);
 });
 
@@ -97,7 +97,7 @@ test('round trip keeps every field exactly (pid included)', async () => {
   assert.deepEqual(back, records, 'bpftrace holds ns whatever the precision option');
 });
 
-test('real fixtures: bpftrace with syscall numbers and with names agree, one process, 5 threads', { skip: !existsSync(join(REAL_FIXTURES, 'threads.bpftrace')) }, async () => {
+test('real fixtures: bpftrace with syscall numbers and with names agree, one process, 5 threads', async () => {
   const names: string[][] = [];
   for (const file of ['threads.bpftrace', 'threads-named.bpftrace']) {
     const problems = new ProblemLog();
@@ -105,8 +105,8 @@ test('real fixtures: bpftrace with syscall numbers and with names agree, one pro
     const stats = await readSyscallFile(join(REAL_FIXTURES, file), 'bpftrace', (r) => records.push(r), { problems });
     // Only the banner and the blank lines bpftrace prints at exit are not records.
     const reasons = [...problems.counts.keys()].map((k) => k.slice(k.indexOf(': ') + 2));
-    assert.deepEqual(reasons.filter((r) => r !== COLUMN_SKIP.banner && r !== COLUMN_SKIP.empty), [], `${file}: ${problems.summary()}`);
-    assert.equal(problems.total(COLUMN_SKIP.banner), 1);
+    assert.deepEqual(reasons.filter((r) => r !== BPFTRACE_SKIP.banner && r !== BPFTRACE_SKIP.empty), [], `${file}: ${problems.summary()}`);
+    assert.equal(problems.total(BPFTRACE_SKIP.banner), 1);
     assert.equal(stats.records + problems.total(), stats.lines);
     assert.equal(new Set(records.map((r) => r.pid)).size, 1, `${file}: one process (the -c child)`);
     assert.equal(new Set(records.map((r) => r.tid)).size, 5, `${file}: main + 4 workers`);

@@ -1,7 +1,7 @@
 /** Syscall CSV reader and writer (header ts_ns,pid,tid,comm,syscall,ret,dur_ns). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COLUMN_SKIP } from '../../lib/capture/bpftrace';
+import { COLUMN_SKIP } from '../../lib/capture/column-records';
 import { CSV_SKIP } from '../../lib/capture/csv-syscalls';
 import { CaptureError } from '../../lib/capture/problems';
 import { readContent, roundTrip, sampleRecords } from './syscall-helpers';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as aq from 'arquero';
 import { formatJaeger, parseJaeger, readJaegerFile } from '../../lib/capture/jaeger';
 import { CaptureError, ProblemLog } from '../../lib/capture/problems';
-import { buildSpansTable } from '../../lib/capture/spans';
+import { buildSpansTable, type SpanRecord } from '../../lib/capture/spans';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'jaeger');
 const noProcesses = aq.table({ host: [], pid: [], service: [], instance: [], runtime: [] });
@@ -122,18 +122,38 @@ test('an unknown span.kind is counted and read as empty', () => {
   assert.equal(problems.total('unknown span.kind (read as "")'), 1);
 });
 
-test('spans whose parent is not in the trace are roots; with two roots trace_type is the earliest', async () => {
+test('trace_type comes from the root (no parent), not from an earlier span whose parent is missing', async () => {
   const problems = new ProblemLog();
   const file = join(FIXTURES, 'orphans.json');
   const spans = await readJaegerFile(file, problems);
   const table = buildSpansTable(spans, spans.map(() => file), 1732612400000000000n, noProcesses, problems);
   // "lost child" (parent ff missing) starts at +100 µs, before the real root "POST /cart" at +200 µs
-  assert.deepEqual(table.array('trace_type'), ['lost child', 'lost child', 'lost child']);
+  assert.deepEqual(table.array('trace_type'), ['POST /cart', 'POST /cart', 'POST /cart']);
   assert.deepEqual(table.array('parent_id'), ['00000000000000ff', '', '0000000000000001']);
   assert.deepEqual(Array.from(table.array('start_ns')), [100_000, 200_000, 210_000]);
   assert.equal(problems.total('parent span not in the trace'), 1);
-  assert.equal(problems.total('trace with several roots (trace_type from the earliest)'), 1);
+  assert.equal(problems.total('trace with several roots (trace_type from the earliest)'), 0);
   assert.deepEqual(table.array('host'), [null, null, null]);
+});
+
+test('a trace without a root takes trace_type from its earliest span whose parent is missing; of two roots, the earliest', () => {
+  const span = (traceId: string, spanId: string, parentId: string, operation: string, startUs: bigint): SpanRecord => ({
+    traceId, spanId, parentId, operation, service: 's', kind: '', startNs: startUs * 1000n, endNs: startUs * 1000n + 5000n,
+    process: { host: null, instance: null, pid: null },
+  });
+  const spans = [
+    // trace a: its root was not fetched; "b-side" (parent gone) starts before "a-side" (parent gone)
+    span('a', '2', 'gone1', 'a-side', 30n), span('a', '3', 'gone2', 'b-side', 20n), span('a', '4', '3', 'child', 40n),
+    // trace b: two roots, the later one first in the file
+    span('b', '1', '', 'late root', 20n), span('b', '2', '', 'early root', 10n),
+  ];
+  const problems = new ProblemLog();
+  const table = buildSpansTable(spans, spans.map(() => 'f.json'), 0n, noProcesses, problems);
+  const types = Object.fromEntries((table.objects() as { trace_id: string; trace_type: string }[]).map((r) => [r.trace_id, r.trace_type]));
+  assert.deepEqual(types, { a: 'b-side', b: 'early root' });
+  assert.equal(problems.total('parent span not in the trace'), 2);
+  assert.equal(problems.total('trace without a root span (trace_type from the earliest span whose parent is missing)'), 1);
+  assert.equal(problems.total('trace with several roots (trace_type from the earliest)'), 1);
 });
 
 test('formatJaeger writes one data entry per trace, processes deduplicated, and reads back the same', async () => {

@@ -71,6 +71,9 @@ test('a missing or mistyped field is a CaptureError naming manifest.json and the
     [(m) => (m.traces[0] = 'traces/a.json'), /field "traces\[0\]" \(an object\)/],
     [(m) => delete m.generator.version, /field "generator\.version" \(a string\)/],
     [(m) => (m.syscalls[1].pid = '42'), /field "syscalls\[1\]\.pid" \(an integer\)/],
+    // the syscalls table holds 32-bit pids
+    [(m) => (m.syscalls[1].pid = 2 ** 31), /field "syscalls\[1\]\.pid" \(a process id in 0\.\.2\^31-1\), found number 2147483648/],
+    [(m) => (m.syscalls[1].pid = -1), /field "syscalls\[1\]\.pid" \(a process id in 0\.\.2\^31-1\)/],
   ];
   for (const [change, message] of cases) {
     const m = structuredClone(VALID) as Record<string, any>;

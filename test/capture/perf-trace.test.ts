@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PERF_SKIP } from '../../lib/capture/perf-trace';
@@ -165,7 +164,7 @@ test('round trip at µs precision (ms with 3 decimals, as perf prints) truncates
   assert.deepEqual(back, truncateToUs(records));
 });
 
-test('real fixture: perf trace -T of 4 threads parses; only lines without an entry time are skipped', { skip: !existsSync(join(REAL_FIXTURES, 'threads.perf-trace')) }, async () => {
+test('real fixture: perf trace -T of 4 threads parses; only lines without an entry time are skipped', async () => {
   const path = join(REAL_FIXTURES, 'threads.perf-trace');
   const main = Number(/ threads\/(\d+) /.exec(await readFile(path, 'utf8'))?.[1]);
   const problems = new ProblemLog();

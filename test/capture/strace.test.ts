@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProblemLog } from '../../lib/capture/problems';
 import { STRACE_SKIP } from '../../lib/capture/strace';
@@ -187,6 +186,9 @@ test('a clone written without its flags (as writeSyscallFile writes it) leaves t
   assert.match(text, /clone3\(\) = 56/);
   // clone3's thread stays in pid 55 (not made a process of its own); vfork always makes a process.
   assert.deepEqual(back, records);
+  // A child that processes.csv lists as a process is that process, whatever the clone's flags.
+  const listed = await read(text, { pid: 55, knownPids: new Set([55, 56]) });
+  assert.deepEqual(listed.records.map((r) => [r.tid, r.pid]), [[55, 55], [56, 56], [55, 55], [57, 57]]);
 });
 
 test('filter: window on the file clock, tids and pids; split calls filtered once by entry time', async () => {
@@ -235,7 +237,7 @@ test('round trip at µs precision truncates timestamps and durations to µs', as
   assert.ok(records.some((r, i) => r.nsec !== back[i].nsec), 'the sample has sub-µs digits to lose');
 });
 
-test('real fixtures: strace -o (µs and ns) and stderr output parse with no skipped call line', { skip: !existsSync(join(REAL_FIXTURES, 'threads.strace')) }, async () => {
+test('real fixtures: strace -o (µs and ns) and stderr output parse with no skipped call line', async () => {
   for (const name of ['threads.strace', 'threads-ns.strace', 'threads-stderr.strace']) {
     const path = join(REAL_FIXTURES, name);
     const text = await readFile(path, 'utf8');

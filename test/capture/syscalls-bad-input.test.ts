@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BAD_RESULT, ID_TOO_LARGE } from '../../lib/capture/call-text';
 import { forEachLine } from '../../lib/capture/lines';
 import { PERF_SKIP } from '../../lib/capture/perf-trace';
 import { CaptureError, ProblemLog } from '../../lib/capture/problems';
@@ -110,6 +111,70 @@ for (const format of FORMATS) {
     if (format !== 'strace') assert.equal(records[0].comm, 'a\uFFFDpp');
   });
 }
+
+/** Lines of `format` whose pid or tid is 2^31 or more, and one at exactly 2^31-1 (kept). */
+const HUGE_IDS: Record<SyscallFormat, { bad: string[]; largest: string }> = {
+  strace: {
+    bad: ['2147483648  1000.000001 read(3, "x", 1) = 1 <0.000002>', '[pid 99999999999] 1000.000002 read(3, "x", 1) = 1 <0.000002>'],
+    largest: '2147483647  1000.000003 read(3, "x", 1) = 1 <0.000002>',
+  },
+  'perf-trace': {
+    bad: ['1000000.001 ( 0.002 ms): app/2147483648 read(fd: 3) = 1', '1000000.002 ( 0.002 ms): 4294967297 read(fd: 3) = 1'],
+    largest: '1000000.003 ( 0.002 ms): app/2147483647 read(fd: 3) = 1',
+  },
+  bpftrace: {
+    bad: ['1000000001000 2147483648 7 read 1 2000 app', '1000000002000 7 4294967296 read 1 2000 app'],
+    largest: '1000000003000 2147483647 2147483647 read 1 2000 app',
+  },
+  csv: {
+    bad: ['1000000001000,2147483648,7,app,read,1,2000', '1000000002000,7,4294967296,app,read,1,2000'],
+    largest: '1000000003000,2147483647,2147483647,app,read,1,2000',
+  },
+};
+
+for (const format of FORMATS) {
+  test(`${format}: a pid or tid above 2^31-1 is counted with its reason instead of wrapping in the table`, async () => {
+    const { bad, largest } = HUGE_IDS[format];
+    const { records, problems } = await readContent(file(format, [...bad, largest]), format, { pid: 7 });
+    assert.equal(problems.total(ID_TOO_LARGE), 2, problems.summary().join('; '));
+    assert.equal(problems.total(), 2);
+    assert.deepEqual(problems.examples.map((p) => p.line), [1, 2].map((l) => l + header(format)));
+    assert.deepEqual(records.map((r) => r.tid), [2 ** 31 - 1]);
+  });
+}
+
+test('strace and perf-trace: a result that is not a number, or a bad strace duration, is counted; the call is kept as unknown', async () => {
+  const strace = await readContent(
+    [
+      '7     1000.000001 mmap(NULL, 4096) = 0x <0.000002>',
+      '7     1000.000002 read(3, "", 1) = - <0.000002>',
+      '7     1000.000003 read(3, "", 1) = ',
+      '7     1000.000004 read(3, "", 1) = 0 <1.2.3>',
+      '7     1000.000005 read(3, "", 1) = 0x10000000000000000 <0.000002>',
+      // not problems: strace's unknown result, and results with what -y and -Y print after them
+      '7     1000.000006 exit(0) = ?',
+      '7     1000.000007 openat(AT_FDCWD, "/dev/null", O_RDONLY) = 3</dev/null> <0.000002>',
+      '7<app> 1000.000008 getpid() = 7<app>',
+      '',
+    ].join('\n'),
+    'strace',
+  );
+  assert.equal(strace.problems.total(BAD_RESULT), 4, strace.problems.summary().join('; '));
+  assert.equal(strace.problems.total(STRACE_SKIP.badDuration), 1);
+  assert.equal(strace.problems.total(), 5);
+  assert.deepEqual(strace.problems.examples.map((p) => p.line).sort(), [1, 2, 3, 4, 5]);
+  assert.deepEqual(strace.records.map((r) => [r.ret, r.durNs]), [
+    [null, 2000], [null, 2000], [null, null], [0, null], [null, 2000], [null, null], [3, 2000], [7, null],
+  ]);
+
+  const perf = await readContent(
+    ['1000000.001 ( 0.002 ms): app/7 mmap(addr: 0) = 0x', '1000000.002 ( 0.002 ms): app/7 read(fd: 3) = -', '1000000.003 ( 0.002 ms): app/7 exit() = ?', ''].join('\n'),
+    'perf-trace',
+  );
+  assert.equal(perf.problems.total(BAD_RESULT), 2);
+  assert.equal(perf.problems.total(), 2);
+  assert.deepEqual(perf.records.map((r) => r.ret), [null, null, null]);
+});
 
 test('strace: a 1 MB string argument is read like any call', async () => {
   const line = `7     1000.000001 write(1, "${'y'.repeat(1 << 20)}", 1048576) = 1048576 <0.000120>`;

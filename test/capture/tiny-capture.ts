@@ -65,16 +65,26 @@ export const BPFTRACE = [
 
 export const TRUTH = 'trace_id,span_id,host,pid,tid\naaaa000000000001,0000000000000001,node-1,100,101\naaaa000000000001,0000000000000002,node-2,200,201\n';
 
+/** Changes to the tiny capture: other contents for its files, and `files` to add (by path). */
+export interface TinyChange {
+  manifest?: object;
+  jaeger?: object;
+  processes?: string;
+  strace?: string;
+  files?: Record<string, string>;
+}
+
 /** Writes the tiny capture (optionally with changes) into a new temporary folder. */
-export async function writeTinyCapture(change: { manifest?: object; jaeger?: object; processes?: string } = {}): Promise<string> {
+export async function writeTinyCapture(change: TinyChange = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tiny-capture-'));
   await mkdir(join(dir, 'traces'));
   await mkdir(join(dir, 'syscalls'));
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(change.manifest ?? MANIFEST, null, 2));
   await writeFile(join(dir, 'processes.csv'), change.processes ?? PROCESSES);
   await writeFile(join(dir, 'traces', 'jaeger.json'), JSON.stringify(change.jaeger ?? JAEGER));
-  await writeFile(join(dir, 'syscalls', 'node-1.strace'), STRACE);
+  await writeFile(join(dir, 'syscalls', 'node-1.strace'), change.strace ?? STRACE);
   await writeFile(join(dir, 'syscalls', 'node-2.bpftrace'), BPFTRACE);
   await writeFile(join(dir, 'truth.csv'), TRUTH);
+  for (const [path, content] of Object.entries(change.files ?? {})) await writeFile(join(dir, path), content);
   return dir;
 }

@@ -100,3 +100,11 @@ test('knobs: dropped syscalls, skew, replicas and hosts', () => {
   assert.equal(small.processes.numRows(), 14);
   assert.deepEqual([...new Set(small.processes.array('host') as Iterable<string>)].sort(), ['node-1', 'node-2']);
 });
+
+test('noise scales the idle background: twice the routines at noise 2, none of them at noise 0', () => {
+  const rate = (noise: number) => simulate({ mode: 'idle', durationS: 3, seed: 58, noise }).syscalls.numRows() / 3;
+  const [none, one, two] = [rate(0), rate(1), rate(2)];
+  // what remains at noise 0 is traffic and its timers: probes, pollers' timeouts, safepoint checks
+  assert.ok(none < 0.5 * one, `noise 0: ${none}/s vs ${one}/s`);
+  assert.ok(two > 1.5 * one && two < 2 * one, `noise 2: ${two}/s vs ${one}/s`);
+});
