@@ -4,7 +4,20 @@
  * over the raw (duplicated) windows, so a full-batch step is exactly the step on raw data; for
  * mini-batches it is the self-normalised estimate of that mean, which stays on the same scale
  * whatever the skew of the counts (a batch holding one pair seen a million times is not a million
- * times louder). An epoch is one pass over the unique pairs, far fewer steps than over raw windows.
+ * times louder).
+ *
+ * An epoch is a whole number of shuffled passes over the unique training pairs: as many as make at
+ * least `minStepsPerEpoch` optimizer steps. One pass alone would shrink with deduplication: an idle
+ * capture of 500 raw windows but 18 unique pairs is one step per pass, and early stopping (counted
+ * in epochs) would then end training after a handful of steps, the model barely trained. Whole
+ * passes rather than batches drawn in proportion to the counts: each pass stays an exact weighted
+ * pass (every pair once, at its count), and when the pairs fit in one batch every step is still
+ * exactly the full-batch step on the raw windows; drawing by counts would put duplicates back into
+ * the batches and make even a small set's step a noisy estimate.
+ *
+ * The validation split is the one a random split of the raw windows would make (see
+ * {@link splitValidation}), not a split of the unique pairs: the validation pairs are then the
+ * patterns training learns, at their frequencies, instead of patterns training never sees.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WindowSet } from '../seq/windows';
@@ -18,28 +31,32 @@ export interface TrainSettings {
   maxEpochs: number;
   /** Unique pairs per gradient step. */
   batchSize: number;
+  /** Optimizer steps per epoch at least: an epoch makes as many passes over the training pairs as this needs. */
+  minStepsPerEpoch: number;
   /** Adam's learning rate. */
   learningRate: number;
   /** Stop after this many epochs without improvement of the monitored loss. */
   patience: number;
   /** Smallest decrease of the monitored loss that counts as an improvement. */
   minDelta: number;
-  /** Fraction of the unique pairs held out for validation (0: none; early stopping then watches the training loss). */
+  /** Fraction of the raw windows held out for validation, drawn per pair ({@link splitValidation}; 0: none, early stopping then watches the training loss). */
   valFraction: number;
-  /** Seed of the validation split and the per-epoch shuffles. */
+  /** Seed of the validation split and the shuffles. */
   seed: number;
   /** Put back the weights of the best epoch at the end. */
   restoreBest: boolean;
 }
 
 /**
- * Defaults: batches of 256 pairs and Adam at 0.005 (above Keras' 0.001 because an epoch over unique
- * pairs takes few steps); patience 3 and a 10% validation split as in common Keras practice; at
- * most 50 epochs so that a run stays within minutes on 2 cores.
+ * Defaults: batches of 256 pairs and Adam at 0.005 (above Keras' 0.001: deduplicated data makes few
+ * steps); at least 20 steps per epoch, so that patience counts at least 60 steps without
+ * improvement however well the data deduplicates; patience 3 and a 10% validation split as in
+ * common Keras practice; at most 50 epochs so that a run stays within minutes on 2 cores.
  */
 export const TRAIN_DEFAULTS: TrainSettings = {
   maxEpochs: 50,
   batchSize: 256,
+  minStepsPerEpoch: 20,
   learningRate: 0.005,
   patience: 3,
   minDelta: 1e-4,
@@ -57,7 +74,7 @@ export interface EpochProgress {
   loss: number;
   /** The same over the validation pairs after the epoch; null without validation. */
   valLoss: number | null;
-  /** Unique training pairs per second. */
+  /** Unique training pairs per second (a pair counts once per pass). */
   samplesPerSec: number;
   /** Raw windows per second that the pairs stand for (samplesPerSec x their mean count). */
   windowsPerSec: number;
@@ -72,6 +89,7 @@ export interface BatchProgress {
   epoch: number;
   /** 1-based within the epoch. */
   batch: number;
+  /** Steps in the epoch (passes x batches per pass). */
   batches: number;
   /** This batch's weighted loss. */
   loss: number;
@@ -96,10 +114,15 @@ export interface TrainHistory {
   bestEpoch: number;
   bestLoss: number;
   stoppedEarly: boolean;
+  /** Unique pairs with a training share, and with a validation share (a pair may have both). */
   trainPairs: number;
   valPairs: number;
-  /** Raw windows the training pairs stand for. */
+  /** Raw windows in training and in validation: they add up to the data's total. */
   trainWindows: number;
+  valWindows: number;
+  /** Passes over the training pairs per epoch, and optimizer steps per epoch. */
+  passesPerEpoch: number;
+  stepsPerEpoch: number;
   seconds: number;
 }
 
@@ -110,7 +133,7 @@ export function resolveTrainSettings(opts: Partial<TrainSettings> = {}): TrainSe
     if (opts[key] !== undefined) (s as unknown as Record<string, unknown>)[key] = opts[key];
   }
   if (!(s.valFraction >= 0 && s.valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${s.valFraction}`);
-  for (const [key, min] of [['maxEpochs', 1], ['batchSize', 1], ['patience', 0]] as const) {
+  for (const [key, min] of [['maxEpochs', 1], ['batchSize', 1], ['minStepsPerEpoch', 1], ['patience', 0]] as const) {
     if (!Number.isInteger(s[key]) || s[key] < min) throw new Error(`${key} must be an integer >= ${min}, got ${s[key]}`);
   }
   if (!(s.learningRate >= 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be a finite number >= 0, got ${s.learningRate}`);
@@ -118,8 +141,27 @@ export function resolveTrainSettings(opts: Partial<TrainSettings> = {}): TrainSe
 }
 
 /**
- * Trains the model in place on unique pairs weighted by their counts (see the module comment), with
- * a seeded validation split by unique pair, seeded shuffles, and early stopping.
+ * Splits some pairs as a seeded random split of the raw windows they stand for would: each pair
+ * sends a Binomial(count, valFraction) share of its count to validation and the rest to training,
+ * so a pair may be on both sides with partial counts (a pair of count 1 goes to one side at
+ * random). The two sets' counts add up to the data's, pair by pair. Training on one seed uses this
+ * split of that seed.
+ */
+export function splitValidation(data: WindowSet, valFraction: number, seed: number): { train: WindowSet; val: WindowSet } {
+  const rand = mulberry32(seed);
+  const trainCounts = new Int32Array(data.unique);
+  const valCounts = new Int32Array(data.unique);
+  for (let r = 0; r < data.unique; r++) {
+    valCounts[r] = binomial(data.counts[r], valFraction, rand);
+    trainCounts[r] = data.counts[r] - valCounts[r];
+  }
+  return { train: withCounts(data, trainCounts), val: withCounts(data, valCounts) };
+}
+
+/**
+ * Trains the model in place on unique pairs weighted by their counts, in epochs of whole passes
+ * (see the module comment), with a seeded validation split of the raw windows, seeded shuffles, and
+ * early stopping.
  */
 export async function train(model: NextTokenModel, data: WindowSet, opts: TrainOptions = {}): Promise<TrainHistory> {
   const s = resolveTrainSettings(opts);
@@ -129,18 +171,18 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
   checkIds(data.windows, config, 'train windows');
   checkIds(data.next, config, 'train next');
 
-  const rand = mulberry32(s.seed);
-  const order = shuffle(Int32Array.from({ length: data.unique }, (_, i) => i), rand);
-  const valPairs = Math.floor(s.valFraction * data.unique);
-  const val = subset(data, order.subarray(0, valPairs));
-  const trainIdx = order.slice(valPairs);
-  if (trainIdx.length === 0) throw new Error(`train: no training pairs (${data.unique} unique pairs, valFraction ${s.valFraction})`);
-  let trainWindows = 0;
-  for (const r of trainIdx) trainWindows += data.counts[r];
+  const { train: tr, val } = splitValidation(data, s.valFraction, s.seed);
+  if (tr.unique === 0) throw new Error(`train: no training pairs (${data.unique} unique pairs, valFraction ${s.valFraction})`);
+  // A stream of its own, so that a seed's split is splitValidation's whatever the shuffles draw.
+  const rand = mulberry32(s.seed ^ 0x9e3779b9);
+  const order = Int32Array.from({ length: tr.unique }, (_, i) => i);
+  const trainWindows = tr.total;
 
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(s.learningRate);
-  const batches = Math.ceil(trainIdx.length / s.batchSize);
+  const batchesPerPass = Math.ceil(tr.unique / s.batchSize);
+  const passes = Math.ceil(s.minStepsPerEpoch / batchesPerPass);
+  const steps = passes * batchesPerPass;
   const bx = new Int32Array(s.batchSize * n);
   const by = new Int32Array(s.batchSize);
   const bw = new Float32Array(s.batchSize);
@@ -155,43 +197,46 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
 
   try {
     for (let epoch = 1; epoch <= s.maxEpochs; epoch++) {
-      shuffle(trainIdx, rand);
       const te = performance.now();
       let lossSum = tf.scalar(0);
-      for (let b = 0; b < batches; b++) {
-        const from = b * s.batchSize;
-        const size = Math.min(s.batchSize, trainIdx.length - from);
-        let weight = 0;
-        for (let k = 0; k < size; k++) {
-          const r = trainIdx[from + k];
-          bx.set(data.windows.subarray(r * n, r * n + n), k * n);
-          by[k] = data.next[r];
-          bw[k] = data.counts[r];
-          weight += data.counts[r];
-        }
-        const cost = optimizer.minimize(
-          () => {
-            const p = net.apply(oneHotWindows(bx, config, 0, size), { training: true }) as tf.Tensor2D;
-            const y = tf.tensor2d(oneHot(by.subarray(0, size), config.vocabSize), [size, config.vocabSize]);
-            const picked = tf.sum(tf.mul(p, y), 1).clipByValue(EPSILON, 1);
-            const w = tf.tensor1d(bw.subarray(0, size));
-            return tf.div(tf.sum(tf.mul(w, tf.neg(tf.log(picked)))), weight) as tf.Scalar;
-          },
-          true,
-          vars,
-        ) as tf.Scalar;
-        const prev = lossSum;
-        lossSum = tf.tidy(() => prev.add(cost.mul(weight / trainWindows)));
-        prev.dispose();
-        if (opts.onBatch) {
-          const elapsed = (performance.now() - te) / 1000;
-          opts.onBatch({ epoch, batch: b + 1, batches, loss: cost.dataSync()[0], samplesPerSec: (from + size) / elapsed });
-        }
-        cost.dispose();
-        if (performance.now() - lastYield > 100) {
-          // Let a notebook redraw its progress line.
-          await new Promise((resolve) => setImmediate(resolve));
-          lastYield = performance.now();
+      for (let pass = 0; pass < passes; pass++) {
+        shuffle(order, rand);
+        for (let b = 0; b < batchesPerPass; b++) {
+          const from = b * s.batchSize;
+          const size = Math.min(s.batchSize, tr.unique - from);
+          let weight = 0;
+          for (let k = 0; k < size; k++) {
+            const r = order[from + k];
+            bx.set(tr.windows.subarray(r * n, r * n + n), k * n);
+            by[k] = tr.next[r];
+            bw[k] = tr.counts[r];
+            weight += tr.counts[r];
+          }
+          const cost = optimizer.minimize(
+            () => {
+              const p = net.apply(oneHotWindows(bx, config, 0, size), { training: true }) as tf.Tensor2D;
+              const y = tf.tensor2d(oneHot(by.subarray(0, size), config.vocabSize), [size, config.vocabSize]);
+              const picked = tf.sum(tf.mul(p, y), 1).clipByValue(EPSILON, 1);
+              const w = tf.tensor1d(bw.subarray(0, size));
+              return tf.div(tf.sum(tf.mul(w, tf.neg(tf.log(picked)))), weight) as tf.Scalar;
+            },
+            true,
+            vars,
+          ) as tf.Scalar;
+          const prev = lossSum;
+          lossSum = tf.tidy(() => prev.add(cost.mul(weight / (passes * trainWindows))));
+          prev.dispose();
+          if (opts.onBatch) {
+            const elapsed = (performance.now() - te) / 1000;
+            const done = pass * tr.unique + from + size;
+            opts.onBatch({ epoch, batch: pass * batchesPerPass + b + 1, batches: steps, loss: cost.dataSync()[0], samplesPerSec: done / elapsed });
+          }
+          cost.dispose();
+          if (performance.now() - lastYield > 100) {
+            // Let a notebook redraw its progress line.
+            await new Promise((resolve) => setImmediate(resolve));
+            lastYield = performance.now();
+          }
         }
       }
       const loss = (await lossSum.data())[0];
@@ -216,8 +261,8 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
         maxEpochs: s.maxEpochs,
         loss,
         valLoss,
-        samplesPerSec: trainIdx.length / seconds,
-        windowsPerSec: trainWindows / seconds,
+        samplesPerSec: (passes * tr.unique) / seconds,
+        windowsPerSec: (passes * trainWindows) / seconds,
         seconds,
         improved,
       };
@@ -242,9 +287,12 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
     bestEpoch,
     bestLoss: best,
     stoppedEarly,
-    trainPairs: trainIdx.length,
-    valPairs,
+    trainPairs: tr.unique,
+    valPairs: val.unique,
     trainWindows,
+    valWindows: val.total,
+    passesPerEpoch: passes,
+    stepsPerEpoch: steps,
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -260,20 +308,34 @@ async function weightedLoss(model: NextTokenModel, data: WindowSet): Promise<num
   return sum / data.total;
 }
 
-/** The rows `idx` of a window set. */
-function subset(data: WindowSet, idx: Int32Array): WindowSet {
+/** The pairs of a window set whose count in `counts` is positive, with those counts. */
+function withCounts(data: WindowSet, counts: Int32Array): WindowSet {
   const n = data.n;
-  const windows = new Int32Array(idx.length * n);
-  const next = new Int32Array(idx.length);
-  const counts = new Int32Array(idx.length);
+  const rows = Int32Array.from({ length: data.unique }, (_, r) => r).filter((r) => counts[r] > 0);
+  const windows = new Int32Array(rows.length * n);
+  const next = new Int32Array(rows.length);
+  const kept = new Int32Array(rows.length);
   let total = 0;
-  idx.forEach((r, k) => {
+  rows.forEach((r, k) => {
     windows.set(data.windows.subarray(r * n, r * n + n), k * n);
     next[k] = data.next[r];
-    counts[k] = data.counts[r];
-    total += data.counts[r];
+    kept[k] = counts[r];
+    total += counts[r];
   });
-  return { n, windows, next, counts, total, unique: idx.length, ratio: idx.length === 0 ? 1 : total / idx.length };
+  return { n, windows, next, counts: kept, total, unique: rows.length, ratio: rows.length === 0 ? 1 : total / rows.length };
+}
+
+/**
+ * A Binomial(trials, p) draw, p in [0, 1), by geometric skips from one success to the next: exact,
+ * and about trials·p + 1 draws of `rand` instead of one per trial.
+ */
+function binomial(trials: number, p: number, rand: () => number): number {
+  if (p <= 0) return 0;
+  const logMiss = Math.log1p(-p);
+  let successes = 0;
+  // 1 - rand() is in (0, 1], so each skip is at least one trial.
+  for (let at = Math.floor(Math.log(1 - rand()) / logMiss) + 1; at <= trials; at += Math.floor(Math.log(1 - rand()) / logMiss) + 1) successes++;
+  return successes;
 }
 
 /** Fisher-Yates in place. */
