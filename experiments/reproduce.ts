@@ -5,8 +5,9 @@
  *   npm run reproduce -- --idle DIR --isolated DIR [--isolated DIR ...] --live DIR --out DIR
  *
  * Options: --n N (window length), --threshold T (signal threshold), --scorer lstm|ngram,
- * --retrain (ignore the model cache). Writes OUT/table2.json, OUT/table2.csv, OUT/report.html
- * and OUT/stitched.jaeger.json (the live traces with each span's syscalls in a tag).
+ * --retrain (ignore the model cache). Writes OUT/stitched.jaeger.json and OUT/stitched.otlp.json
+ * (the live traces with each span's syscalls in a tag) and OUT/report.html; when the live
+ * capture has truth.csv, also Table 2: OUT/table2.json, OUT/table2.csv, OUT/table2.meta.json.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,8 +15,8 @@ import { parseArgs } from 'node:util';
 import { formatCsvField, loadCapture, type Capture } from '../lib/capture/index';
 import { describeBackend } from '../lib/nn/backend';
 import {
-  DEFAULT_N, DEFAULT_THRESHOLD, analyseIsolatedSet, evaluate, formatTable2, idleTable, stitchCapture, table2,
-  toJaeger, trainIdleModels, trainTraceModels, type ScorerKind, type Table2Row,
+  DEFAULT_N, DEFAULT_THRESHOLD, STITCHED, analyseIsolatedSet, evaluate, formatTable2, idleTable, stitchCapture, table2,
+  toJaeger, toOtlp, trainIdleModels, trainTraceModels, type ScorerKind, type Table2Row,
 } from '../lib/stitch/index';
 import { accuracyFigure, writeReport } from '../lib/plot/index';
 import { terminalProgress } from './lib/progress';
@@ -48,12 +49,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-  log(`backend: ${await describeBackend()}`);
+  if (scorer === 'lstm') log(`backend: ${await describeBackend()}`);
   const idle = await load(dirs.idle, 'idle', log);
   const isolated = [];
   for (const d of dirs.isolated) isolated.push(await load(d, 'isolated', log));
   const live = await load(dirs.live, 'live', log);
-  if (!live.truth) throw new Error(`${dirs.live}: no truth.csv, so there is nothing to evaluate the stitching against`);
   const captures = [idle, ...isolated, live];
   const source = captures.map((c) => c.manifest.source);
   const sourceText = [...new Set(source)].join(' + ');
@@ -65,40 +65,51 @@ async function main(): Promise<void> {
   const traceModels = await trainTraceModels(analysis.sequences, fit);
   for (const s of traceModels.skipped) log(`trace model skipped: ${s.traceType}: ${s.reason}`);
   const result = await stitchCapture(live, idleModels.models, analysis.profiles, traceModels.models, { threshold, onProgress: progress });
-  const evaluation = evaluate(result.stitched, live.truth);
-  const rows = table2(evaluation);
   const seconds = (Date.now() - started) / 1000;
-
   const dedup = dedupRatio([...idleModels.models.values(), ...traceModels.models.values()].map((m) => m.windows));
-  console.log(formatTable2(rows, sourceText));
-  console.log(`\n${live.spans.numRows()} live spans in ${new Set(live.spans.array('trace_id') as string[]).size} traces; ` +
-    `n = ${n}, threshold = ${threshold}, scorer = ${scorer}; windows deduplicated ${dedup.total} -> ${dedup.unique} (ratio ${dedup.ratio.toFixed(1)}); ${seconds.toFixed(1)} s`);
+  const backend = scorer === 'lstm' ? await describeBackend() : 'none (n-gram counts)';
+  const settings = `n = ${n}, threshold = ${threshold}, scorer = ${scorer}, backend ${backend}; windows deduplicated ${dedup.total} -> ${dedup.unique} (ratio ${dedup.ratio.toFixed(1)}); ${seconds.toFixed(1)} s`;
+  const stitchedCount = (result.stitched.array('status') as string[]).filter((st) => st === STITCHED).length;
+  console.log(`${live.spans.numRows()} live spans in ${new Set(live.spans.array('trace_id') as string[]).size} traces, ${stitchedCount} spans stitched; ${settings}`);
 
   await mkdir(out, { recursive: true });
-  const meta = { source: sourceText, n, threshold, scorer, backend: await describeBackend(), seconds, captures: dirs, windows: dedup };
+  const written = ['stitched.jaeger.json', 'stitched.otlp.json', 'report.html'];
+  await writeFile(join(out, 'stitched.jaeger.json'), toJaeger(result.stitched, live.spans, live.originNs));
+  await writeFile(join(out, 'stitched.otlp.json'), toOtlp(result.stitched, live.spans, live.originNs));
+  const models = {
+    heading: 'Idle models',
+    tables: [{ caption: `One ${scorer === 'lstm' ? 'LSTM' : 'n-gram model'} per service, trained on the idle capture`, columns: idleTable(idleModels).columnNames(), rows: idleTable(idleModels).objects().map((o) => Object.values(o)) }],
+  };
+  const capturesSection = { heading: 'Captures', text: Object.entries(dirs).map(([k, v]) => `${k}: ${[v].flat().join(', ')}`).join('\n') };
+  if (!live.truth) {
+    // A recording without ground truth is stitched and exported; there is nothing to score it against.
+    log(`${dirs.live}: no truth.csv, so no Table 2: the stitched traces are exported only`);
+    await writeReport(join(out, 'report.html'), { title: 'Deepstitch Kit: stitching', source, sections: [{ heading: 'Stitching', text: settings }, models, capturesSection] });
+    log(`wrote ${written.map((f) => join(out, f)).join(', ')}`);
+    return;
+  }
+  const rows = table2(evaluate(result.stitched, live.truth));
+  console.log(`\n${formatTable2(rows, sourceText)}`);
+  console.log('A trace counts as right when every one of its spans is stitched to the right process (thread); per-span figures are in table2.json.');
+  const meta = { source: sourceText, n, threshold, scorer, backend, seconds, captures: dirs, windows: dedup };
   await writeFile(join(out, 'table2.json'), `${JSON.stringify(rows.map(jsonRow), null, 2)}\n`);
   await writeFile(join(out, 'table2.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   await writeFile(join(out, 'table2.csv'), toCsv(rows));
-  await writeFile(join(out, 'stitched.jaeger.json'), toJaeger(result.stitched, live.spans, live.originNs));
   await writeReport(join(out, 'report.html'), {
     title: 'Deepstitch Kit: Table 2',
     source,
     sections: [
       {
         heading: 'Table 2',
-        text: `Accuracy per trace (a trace is right when every span is) at process level (host, pid: the paper's PID check) and thread level, beside the paper's Table 2. ` +
-          `n = ${n}, threshold = ${threshold}, scorer = ${scorer}, ${meta.backend}, ${seconds.toFixed(1)} s.`,
+        text: `Accuracy per trace (a trace is right when every span is stitched to the right process, or thread) at process level (host, pid: the paper's PID check) and thread level, beside the paper's Table 2; span_acc_* are per span. ${settings}.`,
         figures: [accuracyFigure({ rows, source })],
         tables: [{ caption: `Table 2 (${sourceText})`, columns: Object.keys(emptyRow()), rows: rows.map((r) => Object.values(jsonRow(r))) }],
       },
-      {
-        heading: 'Idle models',
-        tables: [{ caption: 'One LSTM per service, trained on the idle capture', columns: idleTable(idleModels).columnNames(), rows: idleTable(idleModels).objects().map((o) => Object.values(o)) }],
-      },
-      { heading: 'Captures', text: Object.entries(dirs).map(([k, v]) => `${k}: ${[v].flat().join(', ')}`).join('\n') },
+      models,
+      capturesSection,
     ],
   });
-  log(`wrote ${out}/table2.json, table2.csv, report.html, stitched.jaeger.json`);
+  log(`wrote ${[...written, 'table2.json', 'table2.csv', 'table2.meta.json'].map((f) => join(out, f)).join(', ')}`);
 }
 
 /** Captures named on the command line, or the bundled ones. */
