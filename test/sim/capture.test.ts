@@ -1,24 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { files } from './helpers';
 import { loadCapture } from '../../lib/capture';
 import type { Table } from '../../lib/capture';
 import { writeSimulatedCapture, type SimOptions } from '../../lib/sim';
-
-async function files(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.set(relative(dir, p), await readFile(p));
-    }
-  };
-  await walk(dir);
-  return out;
-}
 
 async function withDirs(n: number, fn: (dirs: string[]) => Promise<void>): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'sim-capture-'));

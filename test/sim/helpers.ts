@@ -1,4 +1,6 @@
 /** Shared reading of simulated captures for the lib/sim tests. */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type { SimCapture } from '../../lib/sim';
 
 /** A span row as simulate() returns it. */
@@ -43,4 +45,18 @@ export function within<T extends { ts_ns: number }>(list: readonly T[], lo: numb
 /** A parameter the simulator recorded in the manifest (generator.params). */
 export function paramOf(c: SimCapture, key: string): unknown {
   return (c.manifest.generator.params ?? {})[key];
+}
+
+/** Every file under `dir` by its relative path, with its bytes: to compare two captures byte for byte. */
+export async function files(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.set(relative(dir, p), await readFile(p));
+    }
+  };
+  await walk(dir);
+  return out;
 }
