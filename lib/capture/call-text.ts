@@ -6,6 +6,7 @@
 
 const SPACE = 32;
 const CLOSE_PAREN = 41;
+const EQUALS = 61;
 
 /**
  * Where a call's result starts in L[from, to): after the last " = " that follows the closing
@@ -13,12 +14,12 @@ const CLOSE_PAREN = 41;
  * argument is not taken for it. -1 when there is none.
  */
 export function resultStart(L: string, from: number, to: number): number {
-  let r = L.lastIndexOf(' = ', to - 3);
-  while (r >= from) {
+  // A loop, not lastIndexOf: V8's lastIndexOf is a runtime call, slow on this once-a-line path.
+  for (let r = Math.max(to - 3, 0); r >= from; r--) {
+    if (L.charCodeAt(r + 1) !== EQUALS || L.charCodeAt(r) !== SPACE || L.charCodeAt(r + 2) !== SPACE) continue;
     let k = r;
     while (k > from && L.charCodeAt(k) === SPACE) k--;
     if (L.charCodeAt(k) === CLOSE_PAREN) return r + 3;
-    r = r === 0 ? -1 : L.lastIndexOf(' = ', r - 1);
   }
   return -1;
 }

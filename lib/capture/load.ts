@@ -11,9 +11,10 @@ import { readOtlpFile } from './otlp';
 import { CaptureError, ProblemLog } from './problems';
 import { buildSpansTable, type SpanRecord } from './spans';
 import { SyscallColumns } from './syscall-columns';
-import { readSyscallFile, type SyscallFileStats } from './syscalls';
-import { addInstant, joinNs, splitNs } from './time';
-import type { CaptureTables, RawSyscall, SyscallFileEntry, SyscallFilter, Table } from './types';
+import type { RecordTarget } from './record-sink';
+import { streamSyscallFile, type SyscallFileStats } from './syscalls';
+import { addInstant, joinNs, splitNs, type Instant } from './time';
+import type { CaptureTables, SyscallFileEntry, SyscallFilter, Table } from './types';
 
 /** processes.csv's name inside a capture folder. */
 export const PROCESSES_FILE = 'processes.csv';
@@ -148,8 +149,6 @@ async function loadSyscallFile(
   problems: ProblemLog,
 ): Promise<SyscallFileStats> {
   const path = join(dir, entry.path);
-  const offset = splitNs(entry.offsetNs);
-  const shifted = entry.offsetNs !== 0n;
   // The window is on the span clock; the reader filters on the file's own clock.
   const window = opts.window && {
     start: splitNs(opts.window.startNs - entry.offsetNs),
@@ -158,45 +157,68 @@ async function loadSyscallFile(
   const filter: SyscallFilter = { window, pids: opts.pids && new Set(opts.pids) };
   // A host left out is still read for its earliest call (the origin); no thread keeps a call.
   if (opts.hosts !== undefined && !opts.hosts.includes(entry.host)) filter.tids = new Set();
-  const perPid = new Map<number, PidCalls>();
-  let host = -1; // interned at the first call, so a host without calls is not in the table
-  let calls = 0;
-  let lastPid = NaN; // calls come in runs of one process: its PidCalls is looked up once per run
-  let p: PidCalls | undefined;
-  const onRecord = (r: RawSyscall): void => {
-    if (host < 0) host = columns.hosts.id(entry.host);
-    if (r.pid !== lastPid || p === undefined) {
-      lastPid = r.pid;
-      p = perPid.get(r.pid);
-      if (p === undefined) {
-        const info = processes.get(r.pid);
-        p = {
-          service: columns.services.id(info?.service ?? UNKNOWN_SERVICE),
-          instance: columns.instances.id(info?.instance ?? ''),
-          calls: 0,
-          known: info !== undefined,
-        };
-        perPid.set(r.pid, p);
-      }
-    }
-    p.calls++;
-    // A record is an Instant on the file's clock; shifted only when the file has an offset.
-    columns.add(shifted ? addInstant(r, offset) : r, host, r.pid, r.tid, r.comm, r.syscall, r.ret, r.durNs, p.service, p.instance);
-    if (++calls % PROGRESS_EVERY === 0) opts.onProgress?.({ file: entry.path, lines: calls });
-  };
-  const stats = await readSyscallFile(path, entry.format, onRecord, {
+  const calls = new FileCalls(columns, entry, processes, opts.onProgress);
+  const stats = await streamSyscallFile(path, entry.format, calls, {
     problems,
     filter,
     pid: entry.pid,
     knownPids: new Set(processes.keys()),
   });
   opts.onProgress?.({ file: entry.path, lines: stats.lines });
-  for (const [pid, p] of perPid) {
+  for (const [pid, p] of calls.perPid) {
     if (p.known) continue;
     if (pid === -1) problems.add(path, 0, 'process unknown (pid -1)', `host ${entry.host}, syscalls: ${p.calls}`);
     else problems.add(path, 0, 'pid not in processes.csv', `host ${entry.host} pid ${pid}, syscalls: ${p.calls}`);
   }
   return stats;
+}
+
+/** Puts one file's calls into the columns, on the span clock, with their service and instance. */
+class FileCalls implements RecordTarget {
+  /** The calls kept of each process. */
+  readonly perPid = new Map<number, PidCalls>();
+  private host = -1; // interned at the first call, so a host without calls is not in the table
+  private calls = 0;
+  private lastPid = NaN; // calls come in runs of one process: its PidCalls is looked up once per run
+  private p: PidCalls | undefined;
+  private readonly offset: Instant;
+  private readonly shifted: boolean;
+
+  constructor(
+    private readonly columns: SyscallColumns,
+    private readonly entry: SyscallFileEntry,
+    private readonly processes: ReadonlyMap<number, ProcessInfo>,
+    private readonly onProgress: LoadOptions['onProgress'],
+  ) {
+    this.offset = splitNs(entry.offsetNs);
+    this.shifted = entry.offsetNs !== 0n;
+  }
+
+  add(sec: number, nsec: number, pid: number, tid: number, comm: string, syscall: string, ret: number | null, durNs: number | null): void {
+    const columns = this.columns;
+    if (this.host < 0) this.host = columns.hosts.id(this.entry.host);
+    let p = this.p;
+    if (pid !== this.lastPid || p === undefined) {
+      this.lastPid = pid;
+      p = this.perPid.get(pid);
+      if (p === undefined) {
+        const info = this.processes.get(pid);
+        p = {
+          service: columns.services.id(info?.service ?? UNKNOWN_SERVICE),
+          instance: columns.instances.id(info?.instance ?? ''),
+          calls: 0,
+          known: info !== undefined,
+        };
+        this.perPid.set(pid, p);
+      }
+      this.p = p;
+    }
+    p.calls++;
+    // Calls are on the file's clock; shifted only when the file has an offset.
+    if (this.shifted) ({ sec, nsec } = addInstant({ sec, nsec }, this.offset));
+    columns.addAt(sec, nsec, this.host, pid, tid, comm, syscall, ret, durNs, p.service, p.instance);
+    if (++this.calls % PROGRESS_EVERY === 0) this.onProgress?.({ file: this.entry.path, lines: this.calls });
+  }
 }
 
 /** processes.csv as host → pid → service and instance. */

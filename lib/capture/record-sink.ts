@@ -1,16 +1,21 @@
 /**
- * Where the syscall line parsers put what they read: records go to the caller's callback
+ * Where the syscall line parsers put what they read: records go to the caller's target
  * through the filter, skipped lines to the ProblemLog, and everything is counted in the stats.
  */
 import type { ProblemLog } from './problems';
 import type { Instant } from './time';
-import type { RawSyscall, SyscallFilter, SyscallReadStats } from './types';
+import type { SyscallFilter, SyscallReadStats } from './types';
 
 /** Longest excerpt of a bad line kept for the ProblemLog (it cuts at 200 characters). */
 const EXCERPT_BYTES = 240;
 
 /** The reason given for a bad last line that has no newline after it. */
 export const TRUNCATED = 'truncated last line (no newline at end of file)';
+
+/** Where a sink's records go, field by field: no object is made per record. */
+export interface RecordTarget {
+  add(sec: number, nsec: number, pid: number, tid: number, comm: string, syscall: string, ret: number | null, durNs: number | null): void;
+}
 
 /** Collects one file's records, skipped lines and stats for a syscall line parser. */
 export class RecordSink {
@@ -40,7 +45,7 @@ export class RecordSink {
     /** File name used in problems. */
     readonly file: string,
     private readonly problems: ProblemLog,
-    private readonly onRecord: (r: RawSyscall) => void,
+    private readonly target: RecordTarget,
     filter: SyscallFilter = {},
   ) {
     this.window = filter.window;
@@ -125,7 +130,7 @@ export class RecordSink {
       return;
     }
     this.stats.records++;
-    this.onRecord({ sec, nsec, pid, tid, comm, syscall, ret, durNs });
+    this.target.add(sec, nsec, pid, tid, comm, syscall, ret, durNs);
   }
 
   private excerpt(): string {

@@ -26,6 +26,9 @@ const LT = 60;
 const GT = 62;
 const OPEN_PAREN = 40;
 
+/** nameAt's table of names has 1024 slots: a host makes a few hundred distinct syscalls at most. */
+const NAME_SLOT_MASK = 1023;
+
 const UNFINISHED = '<unfinished ...>';
 const RESUMED = '<... ';
 /** strace writes its own messages to stderr, where they can land in the middle of a call's line. */
@@ -61,6 +64,8 @@ interface Pending {
 export class StraceParser implements SyscallLineParser {
   private readonly pending = new Map<number, Pending>();
   private readonly names = new Dictionary();
+  /** The first name seen in each slot, by the hash of its characters (see nameAt). */
+  private readonly namesByHash: (string | undefined)[] = new Array<string | undefined>(NAME_SLOT_MASK + 1).fill(undefined);
   private readonly comms = new Dictionary(latin1ToUtf8);
   /** The head of a line that strace's "Process N attached" message cut in two. */
   private spliced: { text: string; lineNo: number } | null = null;
@@ -141,12 +146,14 @@ export class StraceParser implements SyscallLineParser {
     }
 
     // Timestamp "SEC.FRACTION".
-    const ts0 = i;
-    while (((c = L.charCodeAt(i)) >= 48 && c <= 57) || c === DOT) i++;
-    if (c === COLON) return sink.skip(STRACE_SKIP.timeOfDay);
-    const t = c === SPACE ? scanSeconds(L, ts0, i) : null;
-    if (t === null) return sink.malformed(STRACE_SKIP.malformed);
-    i++;
+    // Read up to the next space in one pass; only a line that is not SEC.FRACTION there is scanned again.
+    const space = L.indexOf(' ', i);
+    const t = space > i ? scanSeconds(L, i, space) : null;
+    if (t === null) {
+      while (((c = L.charCodeAt(i)) >= 48 && c <= 57) || c === DOT) i++;
+      return c === COLON ? sink.skip(STRACE_SKIP.timeOfDay) : sink.malformed(STRACE_SKIP.malformed);
+    }
+    i = space + 1;
     sink.seen(t.sec, t.nsec);
 
     c = L.charCodeAt(i);
@@ -170,9 +177,10 @@ export class StraceParser implements SyscallLineParser {
 
     // A call: NAME(ARGS...
     const name0 = i;
-    while (((c = L.charCodeAt(i)) >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95) i++;
+    let hash = 0;
+    while (((c = L.charCodeAt(i)) >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95) hash = (Math.imul(hash, 31) + c) | 0, i++;
     if (c !== OPEN_PAREN || i === name0) return sink.malformed(STRACE_SKIP.malformed);
-    const name = this.names.get(L.slice(name0, i));
+    const name = this.nameAt(L, name0, i, hash);
     const keep = sink.keeps(t.sec, t.nsec, tid);
     const clone = cloneKind(name, L);
 
@@ -198,6 +206,19 @@ export class StraceParser implements SyscallLineParser {
     if (clone !== null) this.pids.cloneReturned(tid, tail.ret, clone, false);
     if (keep) this.pids.emit(t.sec, t.nsec, tid, comm, name, tail.ret, tail.durNs);
     else sink.drop();
+  }
+
+  /**
+   * The shared string of the syscall name L[from, to), whose characters hash to `hash`. Found by
+   * the hash without cutting the name out of the line first: this runs once per line.
+   */
+  private nameAt(L: string, from: number, to: number, hash: number): string {
+    const slot = hash & NAME_SLOT_MASK;
+    const known = this.namesByHash[slot];
+    if (known !== undefined && known.length === to - from && L.startsWith(known, from)) return known;
+    const name = this.names.get(L.slice(from, to));
+    if (known === undefined) this.namesByHash[slot] = name;
+    return name;
   }
 
   /** "<... NAME resumed>REST) = RESULT <DUR>": completes the thread's unfinished call. */
@@ -248,7 +269,9 @@ function parseTail(L: string, from: number, to: number, sink: RecordSink): CallT
   let durNs: number | null = null;
   let badDuration = false;
   if (L.charCodeAt(end - 1) === GT) {
-    const open = L.lastIndexOf('<', end - 2);
+    // A loop, not lastIndexOf: V8's lastIndexOf is a runtime call, slow on this once-a-line path.
+    let open = end - 2;
+    while (open > from && L.charCodeAt(open) !== LT) open--;
     if (open > from) {
       const d = scanSeconds(L, open + 1, end - 1);
       if (d !== null) {

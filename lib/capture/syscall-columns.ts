@@ -10,7 +10,24 @@ import type { Table } from './types';
 
 type NumberArray = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
-const FIRST_CAPACITY = 4096;
+/** Calls are stored in blocks of 2^BLOCK_BITS rows: growing never copies what is stored. */
+const BLOCK_BITS = 16;
+const BLOCK_ROWS = 1 << BLOCK_BITS;
+const BLOCK_MASK = BLOCK_ROWS - 1;
+
+/** BLOCK_ROWS calls, column by column. */
+class Block {
+  readonly ts = new Float64Array(BLOCK_ROWS);
+  readonly pid = new Int32Array(BLOCK_ROWS);
+  readonly tid = new Int32Array(BLOCK_ROWS);
+  readonly ret = new Float64Array(BLOCK_ROWS);
+  readonly dur = new Float64Array(BLOCK_ROWS);
+  readonly host = new Uint32Array(BLOCK_ROWS);
+  readonly comm = new Uint32Array(BLOCK_ROWS);
+  readonly syscall = new Uint32Array(BLOCK_ROWS);
+  readonly service = new Uint32Array(BLOCK_ROWS);
+  readonly instance = new Uint32Array(BLOCK_ROWS);
+}
 
 /**
  * The syscalls of a capture while they are read. Times are kept as ns from the first call's whole
@@ -29,16 +46,8 @@ export class SyscallColumns {
   private lastCommId = -1;
   /** The whole second (span clock) that `ts` counts from: the first call's (0 before it). */
   private baseSec = 0;
-  private ts = new Float64Array(FIRST_CAPACITY);
-  private pid = new Int32Array(FIRST_CAPACITY);
-  private tid = new Int32Array(FIRST_CAPACITY);
-  private ret = new Float64Array(FIRST_CAPACITY);
-  private dur = new Float64Array(FIRST_CAPACITY);
-  private host = new Uint32Array(FIRST_CAPACITY);
-  private comm = new Uint32Array(FIRST_CAPACITY);
-  private syscall = new Uint32Array(FIRST_CAPACITY);
-  private service = new Uint32Array(FIRST_CAPACITY);
-  private instance = new Uint32Array(FIRST_CAPACITY);
+  private block = new Block();
+  private readonly blocks = [this.block];
 
   /** Number of calls added. */
   get length(): number {
@@ -47,23 +56,30 @@ export class SyscallColumns {
 
   /** Adds one call at `at` (span clock); host, service and instance are ids of their dictionaries. */
   add(at: Instant, host: number, pid: number, tid: number, comm: string, syscall: string, ret: number | null, durNs: number | null, service: number, instance: number): void {
+    this.addAt(at.sec, at.nsec, host, pid, tid, comm, syscall, ret, durNs, service, instance);
+  }
+
+  /** add() with the time as its two numbers: loadCapture's fast path, which makes no Instant per call. */
+  addAt(sec: number, nsec: number, host: number, pid: number, tid: number, comm: string, syscall: string, ret: number | null, durNs: number | null, service: number, instance: number): void {
     const k = this.n;
-    if (k === this.ts.length) this.grow();
-    if (k === 0) this.baseSec = at.sec;
-    this.ts[k] = relNs(at.sec, at.nsec, this.baseSec);
-    this.host[k] = host;
-    this.pid[k] = pid;
-    this.tid[k] = tid;
+    const j = k & BLOCK_MASK;
+    if (j === 0 && k > 0) this.blocks.push((this.block = new Block()));
+    const b = this.block;
+    if (k === 0) this.baseSec = sec;
+    b.ts[j] = relNs(sec, nsec, this.baseSec);
+    b.host[j] = host;
+    b.pid[j] = pid;
+    b.tid[j] = tid;
     if (comm !== this.lastComm || this.lastCommId < 0) {
       this.lastComm = comm;
       this.lastCommId = this.comms.id(comm);
     }
-    this.comm[k] = this.lastCommId;
-    this.syscall[k] = this.syscalls.id(syscall);
-    this.ret[k] = ret ?? NaN;
-    this.dur[k] = durNs ?? NaN;
-    this.service[k] = service;
-    this.instance[k] = instance;
+    b.comm[j] = this.lastCommId;
+    b.syscall[j] = this.syscalls.id(syscall);
+    b.ret[j] = ret ?? NaN;
+    b.dur[j] = durNs ?? NaN;
+    b.service[j] = service;
+    b.instance[j] = instance;
     this.n = k + 1;
   }
 
@@ -76,59 +92,61 @@ export class SyscallColumns {
    */
   toTable(originSec: number): { table: Table; syscallNames: string[] } {
     const n = this.n;
-    const ts = this.ts;
-    const hostIds = this.host;
-    const tids = this.tid;
-    const host = sortedDictionary(this.hosts.values, hostIds.subarray(0, n));
+    const blocks = this.blocks;
+    // Row i is column[i >>> BLOCK_BITS][i & BLOCK_MASK].
+    const ts = blocks.map((b) => b.ts);
+    const hostIds = blocks.map((b) => b.host);
+    const tids = blocks.map((b) => b.tid);
+    const host = sortedDictionary(this.hosts.values, hostIds, n);
     const hostRank = host.rank;
-    const order = sortedOrder(n, (a, b) => ts[a] - ts[b] || hostRank[hostIds[a]] - hostRank[hostIds[b]] || tids[a] - tids[b] || a - b);
+    const order = sortedOrder(n, (a, b) => {
+      const ba = a >>> BLOCK_BITS;
+      const ia = a & BLOCK_MASK;
+      const bb = b >>> BLOCK_BITS;
+      const ib = b & BLOCK_MASK;
+      return ts[ba][ia] - ts[bb][ib] || hostRank[hostIds[ba][ia]] - hostRank[hostIds[bb][ib]] || tids[ba][ia] - tids[bb][ib] || a - b;
+    });
     const shift = (this.baseSec - originSec) * 1e9;
     const tsNs = new Float64Array(n);
-    for (let r = 0; r < n; r++) tsNs[r] = ts[order[r]] + shift;
-    const take = <A extends NumberArray>(src: NumberArray, out: A): A => {
-      for (let r = 0; r < n; r++) out[r] = src[order[r]];
+    for (let r = 0; r < n; r++) {
+      const s = order[r];
+      tsNs[r] = ts[s >>> BLOCK_BITS][s & BLOCK_MASK] + shift;
+    }
+    const take = <A extends NumberArray>(src: NumberArray[], out: A): A => {
+      for (let r = 0; r < n; r++) {
+        const s = order[r];
+        out[r] = src[s >>> BLOCK_BITS][s & BLOCK_MASK];
+      }
       return out;
     };
-    const dict = (ids: Uint32Array, d: SortedDictionary) => {
+    const dict = (ids: Uint32Array[], d: SortedDictionary) => {
       const keys = keyArray(n, d.values.length);
       const rank = d.rank;
-      for (let r = 0; r < n; r++) keys[r] = rank[ids[order[r]]];
+      // With one value (a capture's comm, host or service often has one) every key is 0 already.
+      if (d.values.length > 1) {
+        for (let r = 0; r < n; r++) {
+          const s = order[r];
+          keys[r] = rank[ids[s >>> BLOCK_BITS][s & BLOCK_MASK]];
+        }
+      }
       return dictionaryColumn(keys, d.values);
     };
-    const sorts = (dictionary: Dictionary, ids: Uint32Array) => dict(ids, sortedDictionary(dictionary.values, ids.subarray(0, n)));
-    const syscall = sortedDictionary(this.syscalls.values, this.syscall.subarray(0, n));
+    const sorts = (dictionary: Dictionary, ids: Uint32Array[]) => dict(ids, sortedDictionary(dictionary.values, ids, n));
+    const syscallIds = blocks.map((b) => b.syscall);
+    const syscall = sortedDictionary(this.syscalls.values, syscallIds, n);
     const table = aq.table({
       ts_ns: tsNs,
       host: dict(hostIds, host),
-      pid: take(this.pid, new Int32Array(n)),
+      pid: take(blocks.map((b) => b.pid), new Int32Array(n)),
       tid: take(tids, new Int32Array(n)),
-      comm: sorts(this.comms, this.comm),
-      syscall: dict(this.syscall, syscall),
-      ret: nullableColumn(take(this.ret, new Float64Array(n))),
-      dur_ns: nullableColumn(take(this.dur, new Float64Array(n))),
-      service: sorts(this.services, this.service),
-      instance: sorts(this.instances, this.instance),
+      comm: sorts(this.comms, blocks.map((b) => b.comm)),
+      syscall: dict(syscallIds, syscall),
+      ret: nullableColumn(take(blocks.map((b) => b.ret), new Float64Array(n))),
+      dur_ns: nullableColumn(take(blocks.map((b) => b.dur), new Float64Array(n))),
+      service: sorts(this.services, blocks.map((b) => b.service)),
+      instance: sorts(this.instances, blocks.map((b) => b.instance)),
     });
     return { table, syscallNames: syscall.values };
-  }
-
-  /** Doubles every column's capacity. */
-  private grow(): void {
-    const bigger = <A extends NumberArray>(a: A, make: new (n: number) => A): A => {
-      const b = new make(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.ts = bigger(this.ts, Float64Array);
-    this.pid = bigger(this.pid, Int32Array);
-    this.tid = bigger(this.tid, Int32Array);
-    this.ret = bigger(this.ret, Float64Array);
-    this.dur = bigger(this.dur, Float64Array);
-    this.host = bigger(this.host, Uint32Array);
-    this.comm = bigger(this.comm, Uint32Array);
-    this.syscall = bigger(this.syscall, Uint32Array);
-    this.service = bigger(this.service, Uint32Array);
-    this.instance = bigger(this.instance, Uint32Array);
   }
 }
 
@@ -206,10 +224,21 @@ interface SortedDictionary {
   rank: Uint32Array;
 }
 
-/** Sorts the values of a dictionary that occur in `ids`. */
-function sortedDictionary(values: readonly string[], ids: Uint32Array): SortedDictionary {
+/** Sorts the values of a dictionary that occur in the first `n` rows of the blocks `ids`. */
+function sortedDictionary(values: readonly string[], ids: readonly Uint32Array[], n: number): SortedDictionary {
   const used = new Uint8Array(values.length);
-  for (let i = 0; i < ids.length; i++) used[ids[i]] = 1;
+  let unused = values.length;
+  for (let b = 0; b < ids.length && unused > 0; b++) {
+    const block = ids[b];
+    const rows = Math.min(BLOCK_ROWS, n - b * BLOCK_ROWS);
+    // Stops as soon as every value is seen: in a capture that is within the first calls.
+    for (let i = 0; i < rows && unused > 0; i++) {
+      if (used[block[i]] === 0) {
+        used[block[i]] = 1;
+        unused--;
+      }
+    }
+  }
   const sorted = values.filter((_, id) => used[id] === 1).sort();
   const pos = new Map(sorted.map((v, i) => [v, i]));
   return { values: sorted, rank: Uint32Array.from(values, (v) => pos.get(v) ?? 0) };

@@ -9,7 +9,7 @@ import { CsvSyscallParser, formatCsvSyscallLine, SYSCALL_CSV_HEADER } from './cs
 import { forEachLine } from './lines';
 import { formatPerfTraceLine, PerfTraceParser } from './perf-trace';
 import { CaptureError, type ProblemLog } from './problems';
-import { RecordSink, type SyscallLineParser } from './record-sink';
+import { RecordSink, type RecordTarget, type SyscallLineParser } from './record-sink';
 import { formatStraceLine, StraceParser } from './strace';
 import { ThreadPids, type MadeByClone } from './thread-pids';
 import type { Instant } from './time';
@@ -55,14 +55,30 @@ export const FILE_SKIP = {
  * stats and the file's time extent (SyscallFileStats). Throws CaptureError when the file cannot
  * be read, or for a csv file without its header.
  */
-export async function readSyscallFile(
+export function readSyscallFile(
   path: string,
   format: SyscallFormat,
   onRecord: (r: RawSyscall) => void,
   opts: ReadSyscallsOptions,
 ): Promise<SyscallFileStats> {
+  const target: RecordTarget = {
+    add: (sec, nsec, pid, tid, comm, syscall, ret, durNs) => onRecord({ sec, nsec, pid, tid, comm, syscall, ret, durNs }),
+  };
+  return streamSyscallFile(path, format, target, opts);
+}
+
+/**
+ * readSyscallFile with each record's fields handed to `target.add` instead of a record object:
+ * the fast path of loadCapture, which stores them in columns.
+ */
+export async function streamSyscallFile(
+  path: string,
+  format: SyscallFormat,
+  target: RecordTarget,
+  opts: ReadSyscallsOptions,
+): Promise<SyscallFileStats> {
   const file = opts.label ?? path;
-  const sink = new RecordSink(file, opts.problems, onRecord, opts.filter);
+  const sink = new RecordSink(file, opts.problems, target, opts.filter);
   const parser = lineParser(format, sink, opts);
   let lines: number;
   try {

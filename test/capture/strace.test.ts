@@ -262,3 +262,12 @@ test('real fixtures: strace -o (µs and ns) and stderr output parse with no skip
     assertOneCallAtATime(records, name, 1000, true);
   }
 });
+
+test('syscall names whose hashes share a slot of the reader\'s name table are told apart', async () => {
+  // 'xaaa' and 'xbcb' hash alike modulo 1024 (31-polynomial over their characters, found by search);
+  // 'xaaax' has xaaa as its prefix
+  const names = ['xaaa', 'xbcb', 'xaaa', 'xaaax', 'xbcb', 'read'];
+  const { records, problems } = await read(names.map((n, k) => `7  1795686628.00000${k} ${n}(1) = 0 <0.000001>\n`).join(''));
+  assert.equal(problems.total(), 0);
+  assert.deepEqual(records.map((r) => r.syscall), names);
+});

@@ -60,15 +60,17 @@ test('toTable: ts_ns from the origin exact across seconds and before the first c
   assert.deepEqual(syscallNames, ['earlier', 'earliest', 'first', 'last', 'tie a-host tid 8', 'tie b-host']);
 });
 
-test('columns grow past their first capacity and keep every call', () => {
+test('columns grow past their first block and keep every call', () => {
   const cols = new SyscallColumns();
   const h = cols.hosts.id('h');
-  const n = 10_000; // more than the first capacity (4096), so the columns grow twice
+  const n = 140_000; // more than two blocks of 65536 calls, the last one partly filled
   for (let k = 0; k < n; k++) cols.add({ sec: 1000 + Math.floor(k / 1000), nsec: (k % 1000) * 1000 }, h, 1, k, '', k % 2 ? 'read' : 'write', k % 3 ? k : null, null, 0, 0);
   const { table } = cols.toTable(1000);
   assert.equal(table.numRows(), n);
-  // call 9999: second 1009, 999 µs into it
-  assert.equal(table.get('ts_ns', n - 1), 9_000_999_000);
+  // call 139999: second 1139, 999 µs into it
+  assert.equal(table.get('ts_ns', n - 1), 139_000_999_000);
+  // calls 65535 and 65536 lie on either side of the first block's end (call 65536: second 1065, 536 µs)
+  assert.deepEqual([table.get('tid', 65535), table.get('tid', 65536), table.get('ts_ns', 65536)], [65535, 65536, 65_000_536_000]);
   assert.equal(table.get('tid', n - 1), n - 1);
   assert.deepEqual([table.get('ret', 0), table.get('ret', 1), table.get('ret', 3)], [null, 1, null]);
 });
