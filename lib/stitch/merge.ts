@@ -6,7 +6,13 @@
  * is own to each.
  * A span left without an own thread but inside which the thread of an enclosing span of the same
  * service is active is served by that thread: the spans are merged, as the paper's call chain
- * func_A -> func_B -> func_C in one thread gives three spans and one thread.
+ * func_A -> func_B -> func_C in one thread gives three spans and one thread. So is a span whose own
+ * threads are only helpers: none is active over most of the span (COVER_FRACTION), as a span's own
+ * thread is from receiving the call to answering it, while the enclosing span's thread signals
+ * inside it (an event loop handing a lookup to a pool thread for a short burst). A thread created
+ * for the span (an asynchronous method's thread) is active over all of it and keeps the span.
+ * An enclosing span whose only thread was given to an inner span (the chain's outer spans) is own
+ * to that thread too: the thread serves the whole chain.
  *
  * A span left with neither (no signal syscall of its service inside it, as when its work looks like
  * an idle routine: see signals.ts) is served by the thread with the most syscalls in its window
@@ -22,6 +28,9 @@ import type { SpanRow } from './spans';
 
 /** How a span is served: by threads of its own, by an enclosing span's thread, or by none seen. */
 export type ServeRole = 'own' | 'merged' | 'none';
+
+/** The part of a span an own thread must be active over not to be taken for a helper (see above). */
+const COVER_FRACTION = 0.5;
 
 interface RangeRow {
   thread: string;
@@ -89,7 +98,7 @@ export function serveSpans(ranges: Table, spans: Table): Table {
       if (memo.has(s.spanId)) return memo.get(s.spanId)!;
       let result: Serving | null = null;
       const mine = own.get(s.spanId);
-      if (mine) result = { span: s, threads: mine };
+      if (mine && mine.some((r) => cover(r, s) >= COVER_FRACTION)) result = { span: s, threads: mine };
       else if (depth <= trace.length) {
         // The nearest enclosing span of the same service whose thread is active here.
         const here = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'signal');
@@ -106,6 +115,11 @@ export function serveSpans(ranges: Table, spans: Table): Table {
           }
         }
       }
+      // Helpers only, and no enclosing thread active here: the helpers serve the span.
+      if (result === null && mine) result = { span: s, threads: mine };
+      // The outer span of a chain: a thread that fits it serves an inner span too.
+      const chain = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'signal' && r.within).sort(mainFirst);
+      if (result === null && chain.length > 0) result = { span: s, threads: chain };
       if (result === null) {
         const quiet = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'calls' && r.within).sort(mainFirst);
         if (quiet.length > 0) result = { span: s, threads: [quiet[0]] };
@@ -149,6 +163,11 @@ function ownThreads(trace: readonly SpanRow[], rows: ReadonlyMap<string, RangeRo
   }
   for (const list of own.values()) list.sort(mainFirst);
   return own;
+}
+
+/** The fraction of the span's duration that the thread's active range covers. */
+function cover(r: RangeRow, s: SpanRow): number {
+  return s.end > s.start ? Math.max(0, Math.min(r.last, s.end) - Math.max(r.first, s.start)) / (s.end - s.start) : 1;
 }
 
 /** The most syscalls in the span's window first, then the earliest range, then thread key. */

@@ -257,7 +257,7 @@ test("a span's main thread is the one with the most calls in it, not the first t
   assert.deepEqual(rows, [['own', 3], ['own', 2]]);
 });
 
-test('a thread that signals in successive spans of its service is own to each; in nested spans, to the innermost only', async () => {
+test('a thread that signals in successive spans of its service is own to each; in nested spans (a call chain), to all of them', async () => {
   // Spans a [10, 20] and b [30, 40] one after the other, c [50, 90] with d [60, 70] inside it; thread 4 serves all.
   const spans = spansTable([
     { trace: 't', span: 'a', type: 'GET /', op: 'a', service: 'S', startUs: 10, endUs: 20 },
@@ -269,8 +269,33 @@ test('a thread that signals in successive spans of its service is own to each; i
   const opts = { toleranceNs: 500 };
   const signals = await detectSignals(threadSequences(syscallsTable(calls)), idleOf('S'));
   const served = serveSpans(activeRanges(activeThreads(spans, signals, opts), spans, signals, opts), spans);
-  // c holds d's signals only, which d (inner) takes: c has no own thread, and is not merged (it encloses d).
+  // c holds d's signals only: d (inner) takes thread 4 first, and c, the chain's outer span, keeps it too.
   assert.deepEqual((served.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.role, r.tid]), [
-    ['a', 'own', 4], ['b', 'own', 4], ['c', 'none', null], ['d', 'own', 4],
+    ['a', 'own', 4], ['b', 'own', 4], ['c', 'own', 4], ['d', 'own', 4],
   ]);
+});
+
+/** Spans p [0, 1000] µs and its child c [200, 800] µs of service S; thread 1 serves p and signals inside c as well. */
+async function parentAndChild(child: CallSpec[]): Promise<unknown[][]> {
+  const spans = spansTable([
+    { trace: 't', span: 'p', type: 'GET /', op: 'p', service: 'S', startUs: 0, endUs: 1000 },
+    { trace: 't', span: 'c', parent: 'p', type: 'GET /', op: 'c', service: 'S', startUs: 200, endUs: 800 },
+  ]);
+  const loop = [10, 100, 300, 500, 700, 990].map((us) => ({ ...S(1), us, syscall: 'q' }));
+  const opts = { toleranceNs: 500 };
+  const signals = await detectSignals(threadSequences(syscallsTable([...loop, ...child])), idleOf('S'));
+  const served = serveSpans(activeRanges(activeThreads(spans, signals, opts), spans, signals, opts), spans);
+  return (served.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.role, r.tid, r.into]);
+}
+
+test("a child span whose only fitting thread is a helper (a short burst in it) is merged into its parent's thread active inside it", async () => {
+  // Thread 2, a pool thread (idle before), signals at 400 and 450 µs only: 50 of c's 600 µs, under half.
+  const rows = await parentAndChild([...repeat(S(2), 'p', 0, 5, 1), { ...S(2), us: 400, syscall: 'd' }, { ...S(2), us: 450, syscall: 'd' }]);
+  assert.deepEqual(rows, [['p', 'own', 1, ''], ['c', 'merged', 1, 'p']]);
+});
+
+test('a child span served by a thread created for it (active from its start to its end) keeps that thread', async () => {
+  // Thread 3's calls run from 201 to 799 µs: all of c; thread 1 signalling inside c does not take it.
+  const rows = await parentAndChild([201, 500, 799].map((us) => ({ ...S(3), us, syscall: 'q' })));
+  assert.deepEqual(rows, [['p', 'own', 1, ''], ['c', 'own', 3, '']]);
 });
