@@ -82,7 +82,7 @@ export function buildSpansTable(spans: readonly SpanRecord[], files: readonly st
     const sa = spans[a].startNs;
     const sb = spans[b].startNs;
     if (sa !== sb) return sa < sb ? -1 : 1;
-    return compare(spans[a].traceId, spans[b].traceId) || compare(spans[a].spanId, spans[b].spanId);
+    return compareStrings(spans[a].traceId, spans[b].traceId) || compareStrings(spans[a].spanId, spans[b].spanId);
   });
   const n = kept.length;
   const cols = {
@@ -217,6 +217,7 @@ function processResolver(processes: Table): (service: string, tags: ProcessTags)
   };
 }
 
-function compare(a: string, b: string): number {
+/** Plain string order (no locale), for deterministic ties; the kit's one string comparator. */
+export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -10,6 +10,7 @@
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
+import { compareStrings } from '../capture/spans';
 import { call, type Fiber, type ProcessRef, type Routine, type SimThread } from './engine';
 import type { Rng } from './rng';
 import type { Ctx, Proc } from './world';
@@ -145,7 +146,7 @@ export class SpanLog {
     const startUs = (s: number) => Math.floor((this.start[s] + skew(s)) / 1000);
     const idOf = (s: number) => this.traces[this.trace[s]].id;
     // the order loadCapture gives: start, trace id, span id
-    rows.sort((a, b) => startUs(a) - startUs(b) || cmp(idOf(a), idOf(b)) || cmp(this.spanId[a], this.spanId[b]));
+    rows.sort((a, b) => startUs(a) - startUs(b) || compareStrings(idOf(a), idOf(b)) || compareStrings(this.spanId[a], this.spanId[b]));
     const str = (f: (s: number) => string) => rows.map(f);
     const spans = aq.table({
       trace_id: str(idOf),
@@ -171,10 +172,6 @@ export class SpanLog {
     });
     return { spans, truth, traces: keep.filter(Boolean).length };
   }
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Opens a span of `p`'s service for the running fiber now; returns the span. */

@@ -52,10 +52,7 @@ export interface IsolatedAnalysis {
  * signals, active threads, ranges, serving threads and merges, profiles, global sequences.
  */
 export async function analyseIsolated(capture: SpansAndSyscalls, idle: ReadonlyMap<string, { scorer: SequenceScorer }>, opts: PipelineOptions = {}): Promise<IsolatedAnalysis> {
-  const threads = threadSequences(capture.syscalls, { services: spanServices(capture.spans) });
-  const signals = await detectSignals(threads, idle, opts);
-  const active = activeThreads(capture.spans, signals, opts);
-  const ranges = activeRanges(active, capture.spans, signals, opts);
+  const { threads, signals, active, ranges } = await activeRangesOf(capture, idle, opts);
   const served = serveSpans(ranges, capture.spans);
   const profiles = buildProfiles(served);
   const sequences = isolatedSequences(served, signals, profiles, opts);
@@ -118,13 +115,19 @@ export async function stitchCapture(
   traceModels: ReadonlyMap<string, { scorer: SequenceScorer }>,
   opts: PipelineOptions & SearchOptions = {},
 ): Promise<LiveStitch> {
+  const { threads, signals, active, ranges } = await activeRangesOf(capture, idle, opts);
+  const plans = planTraces(ranges, capture.spans, signals, profiles, opts);
+  const stitched = await stitchTraces(plans, traceModels, opts);
+  return { threads, signals, active, ranges, plans, stitched };
+}
+
+/** The steps both phases share: threads of the services with spans, signals, active threads, ranges. */
+async function activeRangesOf(capture: SpansAndSyscalls, idle: ReadonlyMap<string, { scorer: SequenceScorer }>, opts: PipelineOptions) {
   const threads = threadSequences(capture.syscalls, { services: spanServices(capture.spans) });
   const signals = await detectSignals(threads, idle, opts);
   const active = activeThreads(capture.spans, signals, opts);
   const ranges = activeRanges(active, capture.spans, signals, opts);
-  const plans = planTraces(ranges, capture.spans, signals, profiles, opts);
-  const stitched = await stitchTraces(plans, traceModels, opts);
-  return { threads, signals, active, ranges, plans, stitched };
+  return { threads, signals, active, ranges };
 }
 
 /** The services that have spans: only their threads can serve one. */

@@ -4,6 +4,7 @@
  * read by evaluate.ts alone, so stitching works the same when they are absent.
  */
 import type { Table } from '../capture/types';
+import { compareStrings } from '../capture/spans';
 
 /** The span columns stitching reads. */
 export const STITCH_SPAN_COLUMNS = ['trace_id', 'span_id', 'parent_id', 'trace_type', 'operation', 'service', 'start_ns', 'end_ns'] as const;
@@ -72,10 +73,6 @@ export function spanWindow(s: SpanRow, toleranceNs: number): [number, number] {
   return [s.start - toleranceNs, s.end + toleranceNs];
 }
 
-/** Plain string order (no locale), for deterministic ties. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /**
  * Default clock-skew tolerance, 100 µs: a span's window is widened by this much on each side when
@@ -87,3 +84,6 @@ export function compareStrings(a: string, b: string): number {
  * apart, with ns syscall times).
  */
 export const DEFAULT_TOLERANCE_NS = 100_000;
+
+/** The kit's string comparator (lib/capture/spans), used for deterministic ties here. */
+export { compareStrings };
