@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # npm run setup: everything the kit needs on a fresh Debian 12 machine with Node >= 20.19.
-#   1. Debian packages: Jupyter's minimal set (to run notebooks headless) and chromium (static
-#      images of plotly figures). Installed when root; otherwise the exact command is printed.
+#   1. Debian packages: Jupyter's minimal set (to run notebooks headless), chromium (static
+#      images of plotly figures), and what the real shop capture needs (a JDK to compile its Java
+#      services, redis-server, bpftrace and strace to record syscalls). Installed when root;
+#      otherwise the exact command is printed. As root, tracefs is mounted if it is not (bpftrace's
+#      raw_syscalls tracepoints need it).
 #   2. npm ci: the npm dependencies (nothing downloads outside the npm registry).
 #   3. The Jupyter kernel "deepstitch-ts": tslab started at the project root by
 #      scripts/tslab-kernel.cjs, so a notebook can import lib/.
@@ -18,7 +21,7 @@ fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
   || fail "Node $(node --version) is too old: the kit needs Node >= 20.19 (arquero 8 is loaded with require)."
 
-APT_PACKAGES=(jupyter-core jupyter-client python3-nbclient jupyter-nbconvert chromium)
+APT_PACKAGES=(jupyter-core jupyter-client python3-nbclient jupyter-nbconvert chromium openjdk-17-jdk-headless redis-server bpftrace strace)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -34,6 +37,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 else
   say "Debian packages present: ${APT_PACKAGES[*]}"
+fi
+if [ "$(id -u)" -eq 0 ] && [ ! -d /sys/kernel/tracing/events ]; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null && say "mounted tracefs on /sys/kernel/tracing" \
+    || say "could not mount tracefs: npm run capture:real (--tracer auto) falls back to strace"
 fi
 command -v jupyter >/dev/null || fail "jupyter is not on PATH after installing jupyter-core (expected /usr/bin/jupyter)."
 
