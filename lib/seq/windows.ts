@@ -62,34 +62,16 @@ export class TupleIndex {
 
   /** Counts the tuple `src[at .. at+width)` once more and returns its row. */
   add(src: Int32Array, at: number, count = 1): number {
+    const h = this.hash(src, at);
+    const slot = this.probe(src, at, h);
+    const r1 = this.slots[slot];
+    if (r1 !== 0) {
+      const c = this.counts[r1 - 1] + count;
+      if (c > 0x7fffffff) throw new Error('tuple count overflows 2^31-1');
+      this.counts[r1 - 1] = c;
+      return r1 - 1;
+    }
     const w = this.width;
-    let h = 0x9747b28c ^ w;
-    for (let k = 0; k < w; k++) {
-      h = Math.imul(h ^ src[at + k], 0x9e3779b1);
-      h = (h << 13) | (h >>> 19);
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    h ^= h >>> 16;
-    const data = this.data;
-    let slot = h & this.mask;
-    for (;;) {
-      const r1 = this.slots[slot];
-      if (r1 === 0) break;
-      const row = r1 - 1;
-      if (this.hashes[row] === h) {
-        let k = 0;
-        const base = row * w;
-        while (k < w && data[base + k] === src[at + k]) k++;
-        if (k === w) {
-          const c = this.counts[row] + count;
-          if (c > 0x7fffffff) throw new Error('tuple count overflows 2^31-1');
-          this.counts[row] = c;
-          return row;
-        }
-      }
-      slot = (slot + 1) & this.mask;
-    }
     const row = this.size++;
     if (row === this.counts.length) this.grow();
     this.data.set(src.subarray(at, at + w), row * w);
@@ -98,6 +80,47 @@ export class TupleIndex {
     this.slots[slot] = row + 1;
     if (this.size * 2 > this.slots.length) this.rehash();
     return row;
+  }
+
+  /** The row of the tuple `src[at .. at+width)`, -1 if it was never added (nothing is counted). */
+  find(src: Int32Array, at: number): number {
+    return this.slots[this.probe(src, at, this.hash(src, at))] - 1;
+  }
+
+  /** The count of a row. */
+  countOf(row: number): number {
+    return this.counts[row];
+  }
+
+  private hash(src: Int32Array, at: number): number {
+    const w = this.width;
+    let h = 0x9747b28c ^ w;
+    for (let k = 0; k < w; k++) {
+      h = Math.imul(h ^ src[at + k], 0x9e3779b1);
+      h = (h << 13) | (h >>> 19);
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+
+  /** The slot holding the tuple, or the empty slot where it would go (linear probing). */
+  private probe(src: Int32Array, at: number, h: number): number {
+    const w = this.width;
+    const data = this.data;
+    let slot = h & this.mask;
+    for (;;) {
+      const r1 = this.slots[slot];
+      if (r1 === 0) return slot;
+      const row = r1 - 1;
+      if (this.hashes[row] === h) {
+        let k = 0;
+        const base = row * w;
+        while (k < w && data[base + k] === src[at + k]) k++;
+        if (k === w) return slot;
+      }
+      slot = (slot + 1) & this.mask;
+    }
   }
 
   /** The unique tuples, `width` ids per row, in row order (a copy). */

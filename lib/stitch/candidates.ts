@@ -5,15 +5,28 @@
  * distinct candidates per slot, and its global sequence is what the trace model scores (the
  * paper's Table 1). A thread serves one span at a time: slots whose spans overlap take distinct
  * threads, while one thread may serve successive spans (a database connection thread answering a
- * service's queries one after another, as the isolated capture shows it doing). Spans the profile merges into another span share that span's slot. A span
- * that the profile serves by basis 'calls' (no signal syscall seen in it: see signals.ts) takes as
- * candidates every thread of its service whose syscalls in its window lie within it, signal or not;
- * the trace model, which sees the calls of every service in time order, chooses among them.
+ * service's queries one after another, as the isolated capture shows it doing). Spans the profile
+ * merges into another span share that span's slot. A span that the profile serves by basis 'calls'
+ * (no signal syscall seen in it: see signals.ts) takes as candidates every thread of its service
+ * whose syscalls in its window lie within it, signal or not; the trace model, which sees the calls
+ * of every service in time order, chooses among them.
+ *
+ * Beyond the paper, three rules keep the right thread among the candidates and helpers out, each
+ * measured on the bundled captures (see the closing note of issue 4):
+ * - when every active thread of a span is false active (threads shared by parallel sibling spans,
+ *   as Go's Ms running the goroutines of sibling calls in turn), all of them stay candidates;
+ * - when no thread signals in a span the profile serves by signal (the idle model took this
+ *   instance's work for an idle routine), the threads with calls in it are the candidates;
+ * - when the profile says a span's main thread covers it (ProfileSpan.covered), threads whose signal
+ *   range covers less than PlanOptions.coverFraction of it are marked as helpers (Slot.helper), if
+ *   enough others remain; they stay candidates (the paper's Table 1 lists them), and the search
+ *   prefers combinations that give such spans fewer helpers before it compares likelihoods.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import { globalSequence } from './global';
 import type { SequenceOptions, SequencePart } from './global';
+import { COVER_FRACTION } from './merge';
 import type { Profiles } from './profile';
 import type { ActiveBasis, Signals, ThreadSignals, WindowOptions } from './signals';
 import { DEFAULT_TOLERANCE_NS, groupTraces, readSpans, spanKeys, spanWindow } from './spans';
@@ -30,6 +43,10 @@ export interface Slot {
   to: number;
   /** Its active threads whose range lies within it (of basis 'signal' unless the profile's is 'calls'), in thread order. */
   candidates: ThreadSignals[];
+  /** Per candidate, the fraction of the span its active range covers. */
+  cover?: number[];
+  /** Per candidate, whether it is a helper of a span its own thread covers (see above); absent: none is. */
+  helper?: boolean[];
 }
 
 /** A span of a planned trace: the slot that serves it, or why none does. */
@@ -54,14 +71,27 @@ export interface TracePlan {
 /** For each slot, the indices of its chosen candidates (ascending; empty when every candidate serves an overlapping slot). */
 export type Combination = number[][];
 
+/** Options of {@link planTraces}. */
+export interface PlanOptions extends WindowOptions {
+  /**
+   * Cover a candidate's signal range must have of a span that the profile marks as covered by its
+   * own thread (ProfileSpan.covered) not to be a helper, when at least as many candidates as the
+   * slot's threads have it (default COVER_FRACTION; 0 marks none). Helpers that join a span for a
+   * burst (a front-end's libuv pool threads) otherwise win the likelihood on their short, clean
+   * sequences.
+   */
+  coverFraction?: number;
+}
+
 /**
  * Plans every trace of the live capture from its active ranges (activeRanges) and its type's
  * profile. Spans that cannot be stitched get the reason: no profile for the trace type, span not in
  * the profile, the profile gives it no thread, no active thread within it, or it is merged into a
  * span that is missing or has none.
  */
-export function planTraces(ranges: Table, spans: Table, signals: Signals, profiles: Profiles, opts: WindowOptions = {}): TracePlan[] {
+export function planTraces(ranges: Table, spans: Table, signals: Signals, profiles: Profiles, opts: PlanOptions = {}): TracePlan[] {
   const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
+  const coverFraction = opts.coverFraction ?? COVER_FRACTION;
   const within = withinThreads(ranges);
   const order = new Map([...signals.threads.keys()].map((k, i) => [k, i]));
   const plans: TracePlan[] = [];
@@ -74,20 +104,32 @@ export function planTraces(ranges: Table, spans: Table, signals: Signals, profil
     const slotOf = new Map<string, number | string>(); // span id -> slot index, or the reason it has none
     for (const s of trace) {
       const key = keys.get(s.spanId)!;
-      const role = profile?.spans.get(key)?.role;
+      const profiled = profile?.spans.get(key);
+      const role = profiled?.role;
       if (profile === undefined) slotOf.set(s.spanId, 'no profile for this trace type');
       else if (role === undefined) slotOf.set(s.spanId, `span not in the profile of ${traceType}`);
       else if (role.kind === 'none') slotOf.set(s.spanId, 'the profile gives this span no thread');
       else if (role.kind === 'own') {
-        const candidates = (within.get(`${traceId}\u0000${s.spanId}`) ?? [])
-          .filter((c) => role.basis === 'calls' || c.basis === 'signal')
-          .map((c) => signals.threads.get(c.thread)!)
-          .sort((a, b) => order.get(a.thread.key)! - order.get(b.thread.key)!);
+        const all = (within.get(`${traceId}\u0000${s.spanId}`) ?? []).sort((a, b) => order.get(a.thread)! - order.get(b.thread)!);
+        // No thread signals in a span the profile serves by signal: as a span served by calls (the
+        // idle model took this instance's work for an idle routine), every thread with calls in it.
+        const signalled = all.filter((c) => role.basis === 'calls' || c.basis === 'signal');
+        const active = signalled.length > 0 ? signalled : all;
+        // Every active thread false active: threads shared by parallel spans (Go's Ms run the
+        // goroutines of sibling calls in turn) fit none of them; the search chooses among them all.
+        const rows = active.some((c) => c.within) ? active.filter((c) => c.within) : active;
+        const coverOf = (c: { first: number; last: number }) => (s.end > s.start ? Math.max(0, Math.min(c.last, s.end) - Math.max(c.first, s.start)) / (s.end - s.start) : 1);
+        // A span whose own thread covers it (profile) is not served by helpers alone. Only signal
+        // ranges say how long a thread worked on a span; a calls range spans all of a busy thread's
+        // calls in the window.
+        const covers = (c: { basis: ActiveBasis; first: number; last: number }) => c.basis === 'signal' && coverOf(c) >= coverFraction;
+        const helpers = profiled!.covered && role.basis === 'signal' && coverFraction > 0 && rows.filter(covers).length >= role.threads;
+        const candidates = rows.map((c) => signals.threads.get(c.thread)!);
         if (candidates.length === 0) slotOf.set(s.spanId, 'no active thread within the span');
         else {
           const [from, to] = spanWindow(s, tol);
           slotOf.set(s.spanId, slots.length);
-          slots.push({ span: s, key, threads: Math.min(role.threads, candidates.length), from, to, candidates });
+          slots.push({ span: s, key, threads: Math.min(role.threads, candidates.length), from, to, candidates, cover: rows.map(coverOf), ...(helpers ? { helper: rows.map((c) => !covers(c)) } : {}) });
         }
       }
     }
@@ -182,14 +224,13 @@ export function combinationTable(plan: TracePlan, opts: SequenceOptions = {}): T
   });
 }
 
-/** Live threads within each span (range inside it) with their basis, by "trace\0span". */
-function withinThreads(ranges: Table): Map<string, { thread: string; basis: ActiveBasis }[]> {
-  const [trace, span, thread, within, basis] = ['trace_id', 'span_id', 'thread', 'within', 'basis'].map((c) => ranges.array(c));
-  const out = new Map<string, { thread: string; basis: ActiveBasis }[]>();
+/** Live active threads of each span with their basis, range and whether it lies within the span, by "trace\0span". */
+function withinThreads(ranges: Table): Map<string, { thread: string; basis: ActiveBasis; first: number; last: number; within: boolean }[]> {
+  const [trace, span, thread, within, basis, first, last] = ['trace_id', 'span_id', 'thread', 'within', 'basis', 'first_ns', 'last_ns'].map((c) => ranges.array(c));
+  const out = new Map<string, { thread: string; basis: ActiveBasis; first: number; last: number; within: boolean }[]>();
   for (let r = 0; r < ranges.numRows(); r++) {
-    if (!within[r]) continue;
     const key = `${trace[r]}\u0000${span[r]}`;
-    const row = { thread: thread[r] as string, basis: basis[r] as ActiveBasis };
+    const row = { thread: thread[r] as string, basis: basis[r] as ActiveBasis, first: first[r] as number, last: last[r] as number, within: within[r] as boolean };
     const list = out.get(key);
     if (list) list.push(row);
     else out.set(key, [row]);

@@ -12,14 +12,18 @@ import { STITCHED } from './stitch';
 export interface Accuracy {
   /** Traces with at least one evaluated span. */
   traces: number;
-  /** Evaluated spans (those with a truth row). */
+  /** Evaluated spans: every span with a truth row, whether the stitching has a row for it or not. */
   spans: number;
   stitched: number;
+  /** Truth spans the stitched table has no row for (counted as wrong). */
+  missing: number;
+  /** stitched / spans: the fraction of the evaluated spans given a thread. */
+  coverage: number;
   /** Stitched rows without a truth row (not evaluated). */
   no_truth: number;
   process_ok: number;
   thread_ok: number;
-  /** process_ok / spans and thread_ok / spans; a span left unstitched counts as wrong. */
+  /** process_ok / spans and thread_ok / spans; a span left unstitched or missing counts as wrong. */
   acc_process: number;
   acc_thread: number;
   /** Traces whose every evaluated span is right, and their fraction of traces. */
@@ -44,6 +48,9 @@ export interface Evaluation {
   overall: Accuracy;
 }
 
+/** The status, in Evaluation.spans, of a truth span that the stitched table has no row for. */
+const MISSING = 'missing';
+
 interface Row {
   trace: string;
   type: string;
@@ -52,10 +59,18 @@ interface Row {
   process: boolean;
   thread: boolean;
   hasTruth: boolean;
+  /** False for a truth span without a stitched row. */
+  present: boolean;
 }
 
-/** Evaluates stitchTraces' table against a truth table (trace_id, span_id, host, pid, tid). */
-export function evaluate(stitched: Table, truth: Table): Evaluation {
+/**
+ * Evaluates stitchTraces' table against a truth table (trace_id, span_id, host, pid, tid). Every
+ * truth span counts: one the stitched table lacks is wrong at both levels (status 'missing' in
+ * Evaluation.spans), so a stitcher cannot raise its accuracy by dropping spans. Its trace type is
+ * read from `spans` (the live spans table) when given, else from the stitched rows of its trace,
+ * else it is '' (a trace the stitching never saw).
+ */
+export function evaluate(stitched: Table, truth: Table, spans?: Table): Evaluation {
   const [tTrace, tSpan, tHost, tPid, tTid] = ['trace_id', 'span_id', 'host', 'pid', 'tid'].map((c) => truth.array(c));
   const truthOf = new Map<string, { host: string; pid: number; tid: number }>();
   for (let r = 0; r < truth.numRows(); r++) truthOf.set(`${tTrace[r]}\u0000${tSpan[r]}`, { host: tHost[r] as string, pid: tPid[r] as number, tid: tTid[r] as number });
@@ -71,7 +86,7 @@ export function evaluate(stitched: Table, truth: Table): Evaluation {
     const ok = status[r] === STITCHED;
     const process = t !== undefined && ok && host[r] === t.host && pid[r] === t.pid;
     const thread = process && tid[r] === t!.tid;
-    rows.push({ trace: trace[r] as string, type: type[r] as string, service: service[r] as string, stitched: ok, process, thread, hasTruth: t !== undefined });
+    rows.push({ trace: trace[r] as string, type: type[r] as string, service: service[r] as string, stitched: ok, process, thread, hasTruth: t !== undefined, present: true });
     if (t === undefined) continue;
     out.trace_id.push(trace[r] as string);
     out.span_id.push(span[r] as string);
@@ -87,6 +102,41 @@ export function evaluate(stitched: Table, truth: Table): Evaluation {
     out.process_ok.push(process);
     out.thread_ok.push(thread);
   }
+  // Truth spans without a stitched row: wrong, in their trace's type.
+  const seen = new Set<string>();
+  const typeOf = new Map<string, string>();
+  for (let r = 0; r < stitched.numRows(); r++) {
+    seen.add(`${trace[r]}\u0000${span[r]}`);
+    typeOf.set(trace[r] as string, type[r] as string);
+  }
+  const serviceOf = new Map<string, string>();
+  if (spans) {
+    const [sTrace, sSpan, sType, sService] = ['trace_id', 'span_id', 'trace_type', 'service'].map((c) => spans.array(c));
+    for (let r = 0; r < spans.numRows(); r++) {
+      typeOf.set(sTrace[r] as string, (sType[r] as string | null) ?? '');
+      serviceOf.set(`${sTrace[r]}\u0000${sSpan[r]}`, sService[r] as string);
+    }
+  }
+  for (let r = 0; r < truth.numRows(); r++) {
+    const key = `${tTrace[r]}\u0000${tSpan[r]}`;
+    if (seen.has(key)) continue;
+    const t = truthOf.get(key)!;
+    const row = { trace: tTrace[r] as string, type: typeOf.get(tTrace[r] as string) ?? '', service: serviceOf.get(key) ?? '' };
+    rows.push({ ...row, stitched: false, process: false, thread: false, hasTruth: true, present: false });
+    out.trace_id.push(row.trace);
+    out.span_id.push(tSpan[r] as string);
+    out.trace_type.push(row.type);
+    out.service.push(row.service);
+    out.status.push(MISSING);
+    out.host.push(null);
+    out.pid.push(null);
+    out.tid.push(null);
+    out.truth_host.push(t.host);
+    out.truth_pid.push(t.pid);
+    out.truth_tid.push(t.tid);
+    out.process_ok.push(false);
+    out.thread_ok.push(false);
+  }
   const types = [...new Set(rows.map((r) => r.type))].sort(compareStrings);
   const perType = types.map((t) => accuracy(rows.filter((r) => r.type === t)));
   const byType = aq.table({
@@ -97,7 +147,7 @@ export function evaluate(stitched: Table, truth: Table): Evaluation {
 }
 
 const ACCURACY_COLUMNS = [
-  'traces', 'spans', 'stitched', 'no_truth', 'process_ok', 'thread_ok', 'acc_process', 'acc_thread',
+  'traces', 'spans', 'stitched', 'missing', 'coverage', 'no_truth', 'process_ok', 'thread_ok', 'acc_process', 'acc_thread',
   'traces_process_ok', 'traces_thread_ok', 'trace_acc_process', 'trace_acc_thread', 'services',
 ] as const satisfies readonly (keyof Accuracy)[];
 
@@ -117,6 +167,8 @@ function accuracy(all: readonly Row[]): Accuracy {
     traces: traces.size,
     spans: rows.length,
     stitched: count((r) => r.stitched),
+    missing: count((r) => !r.present),
+    coverage: ratio(count((r) => r.stitched), rows.length),
     no_truth: all.length - rows.length,
     process_ok,
     thread_ok,
@@ -134,6 +186,7 @@ function accuracy(all: readonly Row[]): Accuracy {
 function typicalServices(rows: readonly Row[]): number {
   const perTrace = new Map<string, Set<string>>();
   for (const r of rows) {
+    if (r.service === '') continue; // a missing span whose service is unknown
     const set = perTrace.get(r.trace);
     if (set) set.add(r.service);
     else perTrace.set(r.trace, new Set([r.service]));

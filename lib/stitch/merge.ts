@@ -1,7 +1,9 @@
 /**
  * Step 4 (paper §4.2): which thread serves which span of a trace, in a capture where each trace ran
- * alone (the isolated capture). A thread whose active range lies within several overlapping spans of
- * its service (nested spans) is given to the innermost, the shortest; that is the span's own thread.
+ * alone (the isolated capture). A thread whose active range lies within several nested spans of its
+ * service (descendants by parent links) is given to the innermost; that is the span's own thread. Among overlapping spans that do
+ * not nest (parallel sibling calls, such as @Async methods) it goes to the one its range fits best
+ * (overlap over union): with siblings of similar length the shortest is often the wrong one.
  * A thread that serves successive spans (a connection thread answering queries one after another)
  * is own to each.
  * A span left without an own thread but inside which the thread of an enclosing span of the same
@@ -29,8 +31,12 @@ import type { SpanRow } from './spans';
 /** How a span is served: by threads of its own, by an enclosing span's thread, or by none seen. */
 export type ServeRole = 'own' | 'merged' | 'none';
 
-/** The part of a span an own thread must be active over not to be taken for a helper (see above). */
-const COVER_FRACTION = 0.5;
+/**
+ * The part of a span an own thread must be active over not to be taken for a helper (see above):
+ * half, between a helper's short burst (libuv's pool threads cover under a tenth of a front-end
+ * span) and a span's own thread (nine tenths and more, from reading the call to answering it).
+ */
+export const COVER_FRACTION = 0.5;
 
 interface RangeRow {
   thread: string;
@@ -56,9 +62,11 @@ interface Serving {
  * trace_id, span_id, trace_type, service, operation, span_key (spanKeys), start_ns, end_ns, role
  * (ServeRole), basis (of an 'own' span's threads: 'signal' or 'calls'; '' otherwise), thread, host,
  * pid, tid, into (for 'merged': the span whose thread it shares), first_ns, last_ns (the thread's
- * active range). A span with several own threads has a row for each, the one with the most syscalls
- * in the span's window first (the span's main thread; then by first signal); a span with role
- * 'none' one row with empty thread and null host, pid, tid.
+ * active range), cover (the fraction of the span that range covers). A span with several own threads
+ * has a row for each, its main thread first: the one whose range covers most of the span (then the
+ * most syscalls in its window, then the first signal), since a span's own thread is active from
+ * receiving the call to answering it while a thread that joins for part of the work is not; a span
+ * with role 'none' one row with empty thread and null host, pid, tid.
  */
 export function serveSpans(ranges: Table, spans: Table): Table {
   const byTrace = rangeRows(ranges);
@@ -66,7 +74,7 @@ export function serveSpans(ranges: Table, spans: Table): Table {
     trace_id: [] as string[], span_id: [] as string[], trace_type: [] as string[], service: [] as string[], operation: [] as string[],
     span_key: [] as string[], start_ns: [] as number[], end_ns: [] as number[], role: [] as ServeRole[], basis: [] as string[], thread: [] as string[],
     host: [] as (string | null)[], pid: [] as (number | null)[], tid: [] as (number | null)[], into: [] as string[],
-    first_ns: [] as (number | null)[], last_ns: [] as (number | null)[],
+    first_ns: [] as (number | null)[], last_ns: [] as (number | null)[], cover: [] as (number | null)[],
   };
   const push = (s: SpanRow, key: string, role: ServeRole, r: RangeRow | null, into: string) => {
     out.trace_id.push(s.traceId);
@@ -86,6 +94,7 @@ export function serveSpans(ranges: Table, spans: Table): Table {
     out.into.push(into);
     out.first_ns.push(r?.first ?? null);
     out.last_ns.push(r?.last ?? null);
+    out.cover.push(r === null ? null : cover(r, s));
   };
   for (const [traceId, trace] of groupTraces(readSpans(spans))) {
     const keys = spanKeys(trace);
@@ -118,10 +127,10 @@ export function serveSpans(ranges: Table, spans: Table): Table {
       // Helpers only, and no enclosing thread active here: the helpers serve the span.
       if (result === null && mine) result = { span: s, threads: mine };
       // The outer span of a chain: a thread that fits it serves an inner span too.
-      const chain = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'signal' && r.within).sort(mainFirst);
+      const chain = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'signal' && r.within).sort(mainFirst(s));
       if (result === null && chain.length > 0) result = { span: s, threads: chain };
       if (result === null) {
-        const quiet = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'calls' && r.within).sort(mainFirst);
+        const quiet = (rows.get(s.spanId) ?? []).filter((r) => r.basis === 'calls' && r.within).sort(mainFirst(s));
         if (quiet.length > 0) result = { span: s, threads: [quiet[0]] };
       }
       memo.set(s.spanId, result);
@@ -138,8 +147,10 @@ export function serveSpans(ranges: Table, spans: Table): Table {
 }
 
 /**
- * Own threads per span id (basis 'signal'): each thread to the innermost of the overlapping spans
- * containing its range (so to each of several successive spans it serves); main thread first.
+ * Own threads per span id (basis 'signal'): each thread to the innermost of the nested spans (by
+ * parent links) containing its range, and among overlapping spans that do not nest (sibling calls made in
+ * parallel, as @Async methods are) to the one its range fits best; so to each of several
+ * successive spans it serves. Main thread first.
  */
 function ownThreads(trace: readonly SpanRow[], rows: ReadonlyMap<string, RangeRow[]>): Map<string, RangeRow[]> {
   const fits = new Map<string, { span: SpanRow; row: RangeRow }[]>();
@@ -152,17 +163,36 @@ function ownThreads(trace: readonly SpanRow[], rows: ReadonlyMap<string, RangeRo
     }
   }
   const own = new Map<string, RangeRow[]>();
+  const byId = new Map(trace.map((s) => [s.spanId, s]));
+  // Whether a is an ancestor of b by parent links (cut after as many hops as the trace has spans).
+  const encloses = (a: SpanRow, b: SpanRow) => {
+    let hops = 0;
+    for (let p = byId.get(b.parentId); p !== undefined && hops++ <= trace.length; p = byId.get(p.parentId)) if (p === a) return true;
+    return false;
+  };
   for (const list of fits.values()) {
-    for (const { span, row } of list) {
-      const inner = list.some((o) => o.span !== span && o.span.start <= span.end && o.span.end >= span.start && innerFirst(o.span, span) < 0);
-      if (inner) continue;
+    // Spans that enclose another span the range fits are its outer spans (a call chain).
+    const inner = list.filter(({ span }) => !list.some((o) => o.span !== span && encloses(span, o.span)));
+    for (const { span, row } of inner) {
+      const better = inner.some((o) => o.span !== span && overlaps(o.span, span) && (fit(o.row, o.span) - fit(row, span) || compareStrings(span.spanId, o.span.spanId)) > 0);
+      if (better) continue;
       const mine = own.get(span.spanId);
       if (mine) mine.push(row);
       else own.set(span.spanId, [row]);
     }
   }
-  for (const list of own.values()) list.sort(mainFirst);
+  for (const [id, list] of own) list.sort(mainFirst(byId.get(id)!));
   return own;
+}
+
+function overlaps(a: SpanRow, b: SpanRow): boolean {
+  return a.start <= b.end && a.end >= b.start;
+}
+
+/** How well a range fits a span: their overlap over their union (1 when they coincide). */
+function fit(r: RangeRow, s: SpanRow): number {
+  const union = Math.max(r.last, s.end) - Math.min(r.first, s.start);
+  return union > 0 ? Math.max(0, Math.min(r.last, s.end) - Math.max(r.first, s.start)) / union : 1;
 }
 
 /** The fraction of the span's duration that the thread's active range covers. */
@@ -170,14 +200,9 @@ function cover(r: RangeRow, s: SpanRow): number {
   return s.end > s.start ? Math.max(0, Math.min(r.last, s.end) - Math.max(r.first, s.start)) / (s.end - s.start) : 1;
 }
 
-/** The most syscalls in the span's window first, then the earliest range, then thread key. */
-function mainFirst(a: RangeRow, b: RangeRow): number {
-  return b.calls - a.calls || a.first - b.first || compareStrings(a.thread, b.thread);
-}
-
-/** Shorter spans first, then later starts (the inner of two equal-length nested spans), then span id. */
-function innerFirst(a: SpanRow, b: SpanRow): number {
-  return a.end - a.start - (b.end - b.start) || b.start - a.start || compareStrings(a.spanId, b.spanId);
+/** Main thread first: the most cover of the span, then the most syscalls in its window, the earliest range, the thread key. */
+function mainFirst(s: SpanRow): (a: RangeRow, b: RangeRow) => number {
+  return (a, b) => cover(b, s) - cover(a, s) || b.calls - a.calls || a.first - b.first || compareStrings(a.thread, b.thread);
 }
 
 /** The ranges table's rows by trace, then span id. */

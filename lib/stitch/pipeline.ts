@@ -5,7 +5,7 @@
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import { planTraces } from './candidates';
-import type { TracePlan } from './candidates';
+import type { PlanOptions, TracePlan } from './candidates';
 import { isolatedSequences } from './global';
 import type { SequenceOptions, TraceSequence } from './global';
 import { serveSpans } from './merge';
@@ -113,7 +113,7 @@ export async function stitchCapture(
   idle: ReadonlyMap<string, { scorer: SequenceScorer }>,
   profiles: Profiles,
   traceModels: ReadonlyMap<string, { scorer: SequenceScorer }>,
-  opts: PipelineOptions & SearchOptions = {},
+  opts: PipelineOptions & SearchOptions & PlanOptions = {},
 ): Promise<LiveStitch> {
   const { threads, signals, active, ranges } = await activeRangesOf(capture, idle, opts);
   const plans = planTraces(ranges, capture.spans, signals, profiles, opts);

@@ -2,11 +2,14 @@
  * Step 5 (paper §4.2): trace profiles. Over the isolated capture's instances of a trace type, how
  * each span is served (by k threads of its own, merged into another span's thread, or by none
  * seen), and how many threads of each service serve the trace; the most frequent (mode) role of
- * each span, which is stable once there are enough instances, is the profile the stitcher follows.
+ * each span, which is stable once there are enough instances, is the profile the stitcher follows:
+ * first the mode of how it is served (own, merged into which span, none), then for an own span the
+ * mode of its threads' count and basis.
  */
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import type { ActiveBasis } from './signals';
+import { COVER_FRACTION } from './merge';
 import { compareStrings } from './spans';
 
 /**
@@ -25,6 +28,12 @@ export interface ProfileSpan {
   /** Instances that had this span, and those where it had the profile's role. */
   present: number;
   support: number;
+  /**
+   * Whether the span's main own thread covered at least COVER_FRACTION of it in most instances
+   * where it was own (false for other roles): the live stitching then takes as its main thread only
+   * a thread that covers it, not a helper that joins for a burst.
+   */
+  covered: boolean;
 }
 
 /** The profile of one trace type. */
@@ -43,7 +52,7 @@ export interface Profiles {
   byType: Map<string, TraceProfile>;
   /** Ids of the conforming traces. */
   conforming: Set<string>;
-  /** The profile: trace_type, span_key, service, operation, role, threads, into, support, present, frequency (support / present). */
+  /** The profile: trace_type, span_key, service, operation, role, threads, into, support, present, frequency (support / present), covered. */
   table: Table;
   /** Every role seen: trace_type, span_key, role, traces, present, frequency. */
   roles: Table;
@@ -72,12 +81,16 @@ export function buildProfiles(served: Table): Profiles {
   }
   for (const [traceType, list] of types) {
     // Role counts per span key.
-    const counts = new Map<string, { service: string; operation: string; present: number; labels: Map<string, { role: SpanRole; count: number }> }>();
+    const counts = new Map<string, { service: string; operation: string; present: number; own: number; covered: number; labels: Map<string, { role: SpanRole; count: number }> }>();
     for (const t of list) {
       for (const [key, span] of t.spans) {
         let c = counts.get(key);
-        if (c === undefined) counts.set(key, (c = { service: span.service, operation: span.operation, present: 0, labels: new Map() }));
+        if (c === undefined) counts.set(key, (c = { service: span.service, operation: span.operation, present: 0, own: 0, covered: 0, labels: new Map() }));
         c.present++;
+        if (span.role.kind === 'own') {
+          c.own++;
+          if (span.cover >= COVER_FRACTION) c.covered++;
+        }
         const label = roleLabel(span.role);
         const l = c.labels.get(label);
         if (l) l.count++;
@@ -88,7 +101,11 @@ export function buildProfiles(served: Table): Profiles {
     for (const key of [...counts.keys()].sort(compareStrings)) {
       const c = counts.get(key)!;
       const ranked = [...c.labels.entries()].sort((a, b) => b[1].count - a[1].count || rank(a[1].role) - rank(b[1].role) || compareStrings(a[0], b[0]));
-      spans.set(key, { key, service: c.service, operation: c.operation, role: ranked[0][1].role, present: c.present, support: ranked[0][1].count });
+      // The mode of how the span is served (own, merged into a span, none), then of the own threads'
+      // count and basis: a Go span served by 1, 2 or 3 threads as its goroutine moves is still own.
+      const kindCount = (role: SpanRole) => [...c.labels.values()].filter((l) => kindOf(l.role) === kindOf(role)).reduce((n, l) => n + l.count, 0);
+      const best = ranked.map(([, l]) => l).sort((a, b) => kindCount(b.role) - kindCount(a.role))[0];
+      spans.set(key, { key, service: c.service, operation: c.operation, role: best.role, present: c.present, support: best.count, covered: best.role.kind === 'own' && 2 * c.covered > c.own });
       for (const [label, l] of ranked) roleRows.push({ trace_type: traceType, span_key: key, role: label, traces: l.count, present: c.present, frequency: l.count / c.present });
     }
     let ok = 0;
@@ -105,13 +122,13 @@ export function buildProfiles(served: Table): Profiles {
     [...p.spans.values()].map((s) => ({
       trace_type: p.traceType, span_key: s.key, service: s.service, operation: s.operation, role: roleLabel(s.role),
       threads: s.role.kind === 'own' ? s.role.threads : 0, into: s.role.kind === 'merged' ? s.role.into : '',
-      support: s.support, present: s.present, frequency: s.support / s.present,
+      support: s.support, present: s.present, frequency: s.support / s.present, covered: s.covered,
     })),
   );
   return {
     byType,
     conforming,
-    table: rowsTable(profileRows, ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency']),
+    table: rowsTable(profileRows, ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency', 'covered']),
     roles: rowsTable(roleRows, ['trace_type', 'span_key', 'role', 'traces', 'present', 'frequency']),
     services: rowsTable(serviceRows, ['trace_type', 'service', 'threads', 'traces', 'frequency', 'mode']),
   };
@@ -120,13 +137,15 @@ export function buildProfiles(served: Table): Profiles {
 interface Instance {
   traceId: string;
   traceType: string;
-  spans: Map<string, { service: string; operation: string; role: SpanRole }>;
+  /** Each span's role and its main thread's cover (0 when not own). */
+  spans: Map<string, { service: string; operation: string; role: SpanRole; cover: number }>;
 }
 
 /** Each trace of the served table with the role of each of its spans. */
 function traceInstances(served: Table): Map<string, Instance> {
   const cols = ['trace_id', 'span_id', 'trace_type', 'service', 'operation', 'span_key', 'role', 'into', 'basis'].map((c) => served.array(c) as string[]);
   const [traceIds, spanIds, types, services, ops, keys, roles, intos, bases] = cols;
+  const covers = served.columnNames().includes('cover') ? (served.array('cover') as (number | null)[]) : null;
   const keyOf = new Map<string, string>();
   for (let r = 0; r < served.numRows(); r++) keyOf.set(`${traceIds[r]}\u0000${spanIds[r]}`, keys[r]);
   const out = new Map<string, Instance>();
@@ -138,9 +157,16 @@ function traceInstances(served: Table): Map<string, Instance> {
     if (roles[r] === 'own') role = { kind: 'own', threads: prev?.role.kind === 'own' ? prev.role.threads + 1 : 1, basis: bases[r] === 'calls' ? 'calls' : 'signal' };
     else if (roles[r] === 'merged') role = { kind: 'merged', into: keyOf.get(`${traceIds[r]}\u0000${intos[r]}`) ?? intos[r] };
     else role = { kind: 'none' };
-    t.spans.set(keys[r], { service: services[r], operation: ops[r], role });
+    // The main thread's row comes first (serveSpans' order).
+    const cover = prev?.role.kind === 'own' ? prev.cover : role.kind === 'own' ? covers?.[r] ?? 0 : 0;
+    t.spans.set(keys[r], { service: services[r], operation: ops[r], role, cover });
   }
   return out;
+}
+
+/** A role's kind: own (whatever the thread count and basis), merged into a given span, or none. */
+function kindOf(role: SpanRole): string {
+  return role.kind === 'merged' ? `merged ${role.into}` : role.kind;
 }
 
 /** Ties between equally frequent roles go to own (fewer threads first, signal before calls), then merged, then none. */

@@ -12,7 +12,8 @@ import { trainCached } from '../nn/cache';
 import type { CachedTrainOptions } from '../nn/cache';
 import type { TrainHistory, TrainOptions } from '../nn/train';
 import { Vocab } from '../seq/vocab';
-import { buildWindows, scatterScores, scoringWindows } from '../seq/windows';
+import { TupleIndex, buildWindows, scatterScores, scoringWindows } from '../seq/windows';
+import type { WindowSet } from '../seq/windows';
 
 /**
  * Default window length: 10, as DeepLog (the usual history for syscall and log LSTMs), the same as
@@ -50,30 +51,85 @@ export function lstmScorer(model: NextTokenModel, vocab: Vocab, opts: PredictOpt
  * capacity and no generalisation.
  */
 export function ngramScorer(training: Iterable<readonly string[]>, n: number): SequenceScorer {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`window length n must be a positive integer, got ${n}`);
-  const windows = new Map<string, { total: number; next: Map<string, number> }>();
-  for (const seq of training) {
-    for (let i = n; i < seq.length; i++) {
-      const key = seq.slice(i - n, i).join('\u0000');
-      let w = windows.get(key);
-      if (w === undefined) windows.set(key, (w = { total: 0, next: new Map() }));
-      w.total++;
-      w.next.set(seq[i], (w.next.get(seq[i]) ?? 0) + 1);
-    }
+  const sequences = [...training];
+  const vocab = Vocab.build(sequences);
+  return countScorer(buildWindows(sequences.map((s) => vocab.encode(s)), n), vocab);
+}
+
+/** The n-gram scorer of windows already counted (buildWindows) under their vocabulary. */
+function countScorer(data: WindowSet, vocab: Vocab): SequenceScorer {
+  const { n } = data;
+  const pairs = new TupleIndex(n + 1, data.unique);
+  const contexts = new TupleIndex(n, data.unique);
+  const tuple = new Int32Array(n + 1);
+  for (let r = 0; r < data.unique; r++) {
+    tuple.set(data.windows.subarray(r * n, r * n + n));
+    tuple[n] = data.next[r];
+    pairs.add(tuple, 0, data.counts[r]);
+    contexts.add(tuple, 0, data.counts[r]);
   }
   return {
     n,
     async score(sequences) {
-      return sequences.map((seq) => {
-        const out = new Float32Array(seq.length).fill(NaN);
+      const w = scoringWindows(sequences.map((s) => vocab.encode(s)), n);
+      const scores = new Float32Array(w.unique);
+      for (let r = 0; r < w.unique; r++) {
+        tuple.set(w.windows.subarray(r * n, r * n + n));
+        tuple[n] = w.next[r];
+        const pair = pairs.find(tuple, 0);
+        // Unknown tokens encode as UNK, which no training window holds: probability 0.
+        scores[r] = pair < 0 ? 0 : pairs.countOf(pair) / contexts.countOf(contexts.find(tuple, 0));
+      }
+      return w.rows.map((rows) => scatterScores(rows, scores));
+    },
+  };
+}
+
+/** A scorer that remembers the score of every (window, next) it has seen, and counts its work. */
+export interface CachedScorer extends SequenceScorer {
+  /** Positions scored from the cache, and unique (window, next) pairs sent to the model. */
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/**
+ * Wraps a scorer so that each unique (window, next) pair is scored by the model once for the life
+ * of the wrapper: the candidate combinations of a trace share most of their windows (every
+ * combination holds the same prefix up to the first slot where they differ, and the same threads'
+ * windows wherever they do not interleave with another choice), and traces of one type repeat the
+ * same windows. Scores are the model's own, so the search's result is unchanged.
+ */
+export function cachedScorer(inner: SequenceScorer): CachedScorer {
+  const { n } = inner;
+  const memo = new Map<string, number>();
+  const key = (seq: readonly string[], i: number) => seq.slice(i - n, i + 1).join('\u0000');
+  const out = {
+    n,
+    hits: 0,
+    misses: 0,
+    async score(sequences: readonly (readonly string[])[]): Promise<Float32Array[]> {
+      const todo = new Map<string, readonly string[]>();
+      for (const seq of sequences) {
         for (let i = n; i < seq.length; i++) {
-          const w = windows.get(seq.slice(i - n, i).join('\u0000'));
-          out[i] = w === undefined ? 0 : (w.next.get(seq[i]) ?? 0) / w.total;
+          const k = key(seq, i);
+          if (memo.has(k)) out.hits++;
+          else if (!todo.has(k)) todo.set(k, seq.slice(i - n, i + 1));
+          else out.hits++;
         }
-        return out;
+      }
+      if (todo.size > 0) {
+        const scores = await inner.score([...todo.values()]);
+        [...todo.keys()].forEach((k, j) => memo.set(k, scores[j][n]));
+        out.misses += todo.size;
+      }
+      return sequences.map((seq) => {
+        const s = new Float32Array(seq.length).fill(NaN);
+        for (let i = n; i < seq.length; i++) s[i] = memo.get(key(seq, i))!;
+        return s;
       });
     },
   };
+  return out;
 }
 
 /** The token that pads the start of every sequence a model learns or scores (it has no ":", so no service:syscall token equals it). */
@@ -156,7 +212,7 @@ export async function fitScorer(sequences: readonly (readonly string[])[], opts:
   const data = buildWindows(sequences.map((s) => vocab.encode(s)), n);
   if (data.unique === 0) throw new Error(`no window to learn from: all ${sequences.length} sequence(s) have at most n = ${n} tokens`);
   const windows = { total: data.total, unique: data.unique, ratio: data.ratio };
-  if (kind === 'ngram') return { scorer: ngramScorer(sequences, n), kind, n, vocab, windows, cached: null, cacheKey: null, history: null };
+  if (kind === 'ngram') return { scorer: countScorer(data, vocab), kind, n, vocab, windows, cached: null, cacheKey: null, history: null };
   const fit = await trainCached(data, vocab, { model: opts.model, train: opts.train, dir: opts.cacheDir, retrain: opts.retrain });
   return { scorer: lstmScorer(fit.model, fit.vocab, opts.predict), kind, n, vocab: fit.vocab, windows, cached: fit.hit, cacheKey: fit.key, history: fit.history };
 }

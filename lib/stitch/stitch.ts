@@ -8,6 +8,7 @@ import type { TracePlan } from './candidates';
 import { mergeParts } from './global';
 import type { SequencePart } from './global';
 import type { OnProgress } from './progress';
+import { cachedScorer } from './scorer';
 import type { SequenceScorer } from './scorer';
 import { searchCombinations } from './search';
 import type { SearchOptions, SearchResult } from './search';
@@ -30,7 +31,9 @@ export interface StitchOptions extends SearchOptions, WindowOptions {
  * ({@link STITCHED} or why not), thread (host/pid/tid of its serving thread), threads (all its
  * threads when the profile gives it several, space-separated), host, pid, tid, likelihood (of the
  * trace's best combination), candidates (size of the search space), scored (sequences scored),
- * search, n_syscalls, syscalls (the names of its thread's syscalls in its window, space-separated).
+ * search, model_windows (unique windows of the trace the model had to score: each trace model's
+ * scores are cached across the candidates and the traces, cachedScorer), n_syscalls, syscalls (the
+ * names of its thread's syscalls in its window, space-separated).
  * A span's serving thread is its slot's thread with the most syscalls in the slot's window (ties: the
  * earliest signal syscall): when the profile gives a span several threads, as when a Go goroutine
  * moves between threads while it parks on I/O, the one that did most of the span's work is the one
@@ -42,14 +45,17 @@ export async function stitchTraces(plans: readonly TracePlan[], models: Readonly
     trace_id: [] as string[], span_id: [] as string[], trace_type: [] as string[], service: [] as string[], operation: [] as string[],
     status: [] as string[], thread: [] as (string | null)[], threads: [] as string[], host: [] as (string | null)[], pid: [] as (number | null)[],
     tid: [] as (number | null)[], likelihood: [] as number[], candidates: [] as number[], scored: [] as number[], search: [] as string[],
-    n_syscalls: [] as number[], syscalls: [] as string[],
+    model_windows: [] as number[], n_syscalls: [] as number[], syscalls: [] as string[],
   };
+  const cached = new Map([...models].map(([type, m]) => [type, { scorer: cachedScorer(m.scorer) }]));
   for (const [done, plan] of plans.entries()) {
     opts.onProgress?.({ step: 'stitch', done, total: plans.length, unit: 'traces', detail: plan.traceId });
-    const model = models.get(plan.traceType);
+    const model = cached.get(plan.traceType);
+    const before = model?.scorer.misses ?? 0;
     const result: SearchResult = model
       ? await searchCombinations(plan, model, opts)
       : { combination: null, likelihood: NaN, candidates: 0, scored: 0, search: 'none' };
+    const modelWindows = (model?.scorer.misses ?? 0) - before;
     for (const p of plan.spans) {
       let status = p.reason;
       let chosen: ThreadSignals[] = [];
@@ -85,6 +91,7 @@ export async function stitchTraces(plans: readonly TracePlan[], models: Readonly
       cols.candidates.push(result.candidates);
       cols.scored.push(result.scored);
       cols.search.push(result.search);
+      cols.model_windows.push(modelWindows);
       cols.n_syscalls.push(calls.length);
       cols.syscalls.push(calls.join(' '));
     }

@@ -27,6 +27,8 @@ export interface Table2Row {
   /** Per span. */
   span_acc_process: number;
   span_acc_thread: number;
+  /** Fraction of the type's truth spans that were stitched (given a thread), right or wrong. */
+  coverage: number;
   /** The paper's figures for this trace type, null when the paper has no row for it. */
   paper_services: number | null;
   paper_acc: number | null;
@@ -51,6 +53,7 @@ export function table2(evaluation: Evaluation): Table2Row[] {
         acc_thread: r.trace_acc_thread as number,
         span_acc_process: r.acc_process as number,
         span_acc_thread: r.acc_thread as number,
+        coverage: r.coverage as number,
         paper_services: paper?.services ?? null,
         paper_acc: paper?.acc ?? null,
       };
@@ -61,8 +64,8 @@ export function table2(evaluation: Evaluation): Table2Row[] {
 /** Table 2 as aligned text, with the data's source in the title. */
 export function formatTable2(rows: readonly Table2Row[], source: string): string {
   const pct = (x: number | null) => (x === null ? '—' : Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)}%`);
-  const head = ['trace type', 'services', 'traces', 'acc (process)', 'acc (thread)', 'paper services', 'paper acc'];
-  const body = rows.map((r) => [r.trace_type, String(r.services), String(r.traces), pct(r.acc_process), pct(r.acc_thread),
+  const head = ['trace type', 'services', 'traces', 'acc (process)', 'acc (thread)', 'coverage', 'paper services', 'paper acc'];
+  const body = rows.map((r) => [r.trace_type, String(r.services), String(r.traces), pct(r.acc_process), pct(r.acc_thread), pct(r.coverage),
     r.paper_services === null ? '—' : String(r.paper_services), pct(r.paper_acc)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

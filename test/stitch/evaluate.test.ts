@@ -19,28 +19,39 @@ test('process level = (host, pid) right, thread level = (host, pid, tid) right, 
   const stitched = aq.table(Object.fromEntries(Object.keys(rows[0]).map((c) => [c, rows.map((r) => r[c as keyof typeof r])])));
   const truth = truthTable([
     ['t1', 's1', 'h1', 10, 11], ['t1', 's2', 'h1', 20, 22], ['t2', 's3', 'h1', 10, 11], ['t2', 's4', 'h1', 20, 21], ['t3', 's5', 'h3', 30, 31],
-    ['t9', 's9', 'h1', 10, 11], // a span the stitching never saw: ignored
+    ['t9', 's9', 'h1', 10, 11], // a span of type X the stitching never saw: wrong
   ]);
-  const ev = evaluate(stitched, truth);
-  assert.deepEqual((ev.spans.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.process_ok, r.thread_ok]), [
-    ['s1', true, true], ['s2', true, false], ['s3', false, false], ['s4', false, false], ['s5', true, true],
+  const spans = aq.table({ trace_id: ['t9'], span_id: ['s9'], trace_type: ['X'], service: ['a'] });
+  const ev = evaluate(stitched, truth, spans);
+  assert.deepEqual((ev.spans.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.status, r.process_ok, r.thread_ok]), [
+    ['s1', STITCHED, true, true], ['s2', STITCHED, true, false], ['s3', STITCHED, false, false], ['s4', 'no active thread within the span', false, false],
+    ['s5', STITCHED, true, true], ['s9', 'missing', false, false],
   ]);
   const [x, y] = ev.byType.objects() as Record<string, unknown>[];
-  // X: 4 spans, 3 stitched, process right for s1 and s2, thread for s1; trace t1 right at process level only.
+  // X: 5 truth spans (s9 missing), 3 stitched, process right for s1 and s2, thread for s1; of traces t1, t2, t9 only t1 is right, at process level.
   assert.deepEqual(x, {
-    trace_type: 'X', traces: 2, spans: 4, stitched: 3, no_truth: 0, process_ok: 2, thread_ok: 1, acc_process: 0.5, acc_thread: 0.25,
-    traces_process_ok: 1, traces_thread_ok: 0, trace_acc_process: 0.5, trace_acc_thread: 0, services: 2,
+    trace_type: 'X', traces: 3, spans: 5, stitched: 3, missing: 1, coverage: 0.6, no_truth: 0, process_ok: 2, thread_ok: 1, acc_process: 0.4, acc_thread: 0.2,
+    traces_process_ok: 1, traces_thread_ok: 0, trace_acc_process: 1 / 3, trace_acc_thread: 0, services: 2,
   });
   assert.deepEqual(y, {
-    trace_type: 'Y', traces: 1, spans: 1, stitched: 1, no_truth: 1, process_ok: 1, thread_ok: 1, acc_process: 1, acc_thread: 1,
+    trace_type: 'Y', traces: 1, spans: 1, stitched: 1, missing: 0, coverage: 1, no_truth: 1, process_ok: 1, thread_ok: 1, acc_process: 1, acc_thread: 1,
     traces_process_ok: 1, traces_thread_ok: 1, trace_acc_process: 1, trace_acc_thread: 1, services: 1,
   });
-  // Overall: 5 spans, 3 right processes (s1, s2, s5), 2 right threads (s1, s5); traces t1 and t3 right at process level, t3 at thread level.
-  // Services: t1 and t2 have 2 each, t3 has 1: a typical trace has 2 (the union a, b, c would say 3).
+  // Overall: 6 spans, 3 right processes (s1, s2, s5), 2 right threads (s1, s5); traces t1 and t3 right at process level, t3 at thread level.
+  // Services: t1 and t2 have 2 each, t3 and t9 1 each: a tie, the smaller.
   assert.deepEqual(ev.overall, {
-    traces: 3, spans: 5, stitched: 4, no_truth: 1, process_ok: 3, thread_ok: 2, acc_process: 0.6, acc_thread: 0.4,
-    traces_process_ok: 2, traces_thread_ok: 1, trace_acc_process: 2 / 3, trace_acc_thread: 1 / 3, services: 2,
+    traces: 4, spans: 6, stitched: 4, missing: 1, coverage: 4 / 6, no_truth: 1, process_ok: 3, thread_ok: 2, acc_process: 0.5, acc_thread: 2 / 6,
+    traces_process_ok: 2, traces_thread_ok: 1, trace_acc_process: 0.5, trace_acc_thread: 0.25, services: 1,
   });
+  // Table 2 carries the coverage beside the accuracies.
+  assert.deepEqual(table2(ev).map((r) => [r.trace_type, r.coverage]), [['X', 0.6], ['Y', 1]]);
+});
+
+test('without the spans table, a missing span takes its type from its trace, else none', () => {
+  const stitched = aq.table({ trace_id: ['t1'], span_id: ['s1'], trace_type: ['X'], service: ['a'], status: [STITCHED], host: ['h'], pid: [1], tid: [2] });
+  const ev = evaluate(stitched, truthTable([['t1', 's1', 'h', 1, 2], ['t1', 's2', 'h', 1, 3], ['t2', 's3', 'h', 1, 4]]));
+  // t1: s1 right, s2 missing; t2 unknown to the stitching: its own row with no type.
+  assert.deepEqual((ev.byType.objects() as Record<string, unknown>[]).map((r) => [r.trace_type, r.spans, r.missing, r.acc_thread]), [['', 1, 1, 0], ['X', 2, 1, 0.5]]);
 });
 
 test('a trace type with no evaluated span has NaN accuracies, not 0 or 1', () => {

@@ -58,6 +58,22 @@ test("Table 1: the live trace has 3 x 3 x 3 candidate combinations and the paper
   for (const [combination, sequence] of TABLE_1) assert.equal(bySeq.get(combination), sequence, combination);
 });
 
+test('the cover rule: threads whose range covers under half of a span its own thread covers are helpers, ranked after', async () => {
+  const { idle, iso, trace } = await ngramModels();
+  // In the isolated instances A1, B2 and C1 cover 90%, 85% and 50% of their spans: each span is covered.
+  assert.deepEqual([...iso.profiles.byType.get('GET /t')!.spans.values()].map((s) => s.covered), [true, true, true]);
+  const live = await stitchCapture(liveCapture(), idle.models, iso.profiles, trace.models, OPTS);
+  // Ranges over A [0, 100]: A1 5..95 (0.9), A2 40..70 (0.3), A3 3..22 (0.19); B [10, 90]: B1 15..54 (0.49),
+  // B2 12..80 (0.85), B3 11..45 (0.43); C [30, 60]: C1 35..50 (0.5), C2 40..58 (0.6), C3 one call (0).
+  assert.deepEqual(live.plans[0].slots.map((s) => s.helper), [[false, true, true], [true, false, true], [false, false, true]]);
+  // A1-B2-C1 and A1-B2-C2 have no helper: they rank first whatever the likelihoods.
+  const ranked = (await rankCombinations(live.plans[0], trace.models.get('GET /t')!)).objects() as { combination: string }[];
+  assert.deepEqual(ranked.slice(0, 2).map((r) => r.combination), ['A1-B2-C1', 'A1-B2-C2']);
+  // With coverFraction 0 no thread is a helper.
+  const plain = await stitchCapture(liveCapture(), idle.models, iso.profiles, trace.models, { ...OPTS, coverFraction: 0 });
+  assert.deepEqual(plain.plans[0].slots.map((s) => s.helper), [undefined, undefined, undefined]);
+});
+
 test('the best combination is A1-B2-C1 under an exact n-gram trace model, found exhaustively and by a narrow beam', async () => {
   const { idle, iso, trace } = await ngramModels();
   const figure = liveCapture();
@@ -154,9 +170,9 @@ test('the tables a notebook shows have the documented columns', async () => {
   const live = await stitchCapture(liveCapture(), idle.models, iso.profiles, trace.models, OPTS);
   assert.deepEqual(iso.active.columnNames(), ['trace_id', 'span_id', 'service', 'thread', 'host', 'pid', 'tid', 'signals', 'calls', 'basis']);
   assert.deepEqual(iso.ranges.columnNames(), [...iso.active.columnNames(), 'first_ns', 'last_ns', 'within']);
-  assert.deepEqual(iso.profiles.table.columnNames(), ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency']);
+  assert.deepEqual(iso.profiles.table.columnNames(), ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency', 'covered']);
   assert.deepEqual(live.stitched.columnNames(), [
     'trace_id', 'span_id', 'trace_type', 'service', 'operation', 'status', 'thread', 'threads', 'host', 'pid', 'tid',
-    'likelihood', 'candidates', 'scored', 'search', 'n_syscalls', 'syscalls',
+    'likelihood', 'candidates', 'scored', 'search', 'model_windows', 'n_syscalls', 'syscalls',
   ]);
 });

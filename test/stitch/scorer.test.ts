@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { predictScores } from '../../lib/nn/predict';
 import { buildModel } from '../../lib/nn/model';
 import { Vocab } from '../../lib/seq/vocab';
-import { fitScorer, idleTable, likelihoods, lstmScorer, meanScore, ngramScorer, padStart, trainIdleModels, trainTraceModels, START_TOKEN } from '../../lib/stitch/index';
+import { cachedScorer, fitScorer, idleTable, likelihoods, lstmScorer, meanScore, ngramScorer, padStart, trainIdleModels, trainTraceModels, START_TOKEN } from '../../lib/stitch/index';
 import { repeat, syscallsTable } from './tables';
 
 test('n-gram scorer: count(window, next) / count(window), 0 after an unseen window, NaN before the first window', async () => {
@@ -87,4 +87,31 @@ test('trace models: a trace type without a trace, or with empty sequences only, 
   ]);
   // A one-syscall trace is still learnt and scored, thanks to the start padding.
   assert.deepEqual([...(await likelihoods(models.models.get('V')!, [['a:x']]))], [1]);
+});
+
+test('cachedScorer: the inner scores, each unique (window, next) sent to the model once over all calls', async () => {
+  const inner = ngramScorer([['a', 'b', 'a', 'c', 'a', 'b']], 1);
+  const sent: number[] = [];
+  const counting = { n: 1, score: async (seqs: readonly (readonly string[])[]) => { sent.push(seqs.length); return inner.score(seqs); } };
+  const cached = cachedScorer(counting);
+  const seqs = [['a', 'b', 'a', 'c'], ['a', 'b', 'z']];
+  // Windows: (a,b) (b,a) (a,c) | (a,b) (b,z): 4 unique of 5.
+  const first = await cached.score(seqs);
+  assert.deepEqual(first.map((s) => [...s]), (await inner.score(seqs)).map((s) => [...s]));
+  assert.deepEqual([cached.misses, cached.hits, sent], [4, 1, [4]]);
+  // A second call: (b,a) and (a,b) are cached, only (c,a) is sent.
+  const second = await cached.score([['b', 'a', 'b'], ['c', 'a']]);
+  assert.deepEqual(second.map((s) => [...s]), [[NaN, 1, Math.fround(2 / 3)], [NaN, 1]]);
+  assert.deepEqual([cached.misses, cached.hits, sent], [5, 3, [4, 1]]);
+});
+
+test('the n-gram scorer of fitScorer equals ngramScorer on the same sequences (both count buildWindows pairs)', async () => {
+  const seqs = [['x', 'y', 'x', 'y', 'z'], ['y', 'x', 'y', 'x']];
+  const fit = await fitScorer(seqs, { n: 2, scorer: 'ngram' });
+  const probe = [['x', 'y', 'x', 'y', 'x', 'z', 'q']];
+  const [a] = await fit.scorer.score(probe);
+  const [b] = await ngramScorer(seqs, 2).score(probe);
+  // After x y: x twice, z once (2/3); after y x: y always; z after y x: 0; q (unknown) after x z: 0.
+  assert.deepEqual([...a], [...b]);
+  assert.deepEqual([...a], [NaN, NaN, Math.fround(2 / 3), 1, Math.fround(2 / 3), 0, 0]);
 });

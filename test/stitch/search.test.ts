@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../lib/sim/rng';
 import {
-  choices, combinationCount, combinationLabel, combinations, globalSequence, combinationParts, ngramScorer, padStart, searchCombinations,
+  DEFAULT_BEAM_WIDTH, DEFAULT_EXHAUSTIVE_LIMIT, choices, combinationCount, combinationLabel, combinations, globalSequence, combinationParts, ngramScorer, padStart, searchCombinations,
 } from '../../lib/stitch/index';
 import type { Slot, ThreadSignals, TracePlan } from '../../lib/stitch/index';
 
@@ -118,4 +118,55 @@ test('the search is exhaustive up to the limit, a beam beyond; a plan without sl
   const empty = await searchCombinations({ traceId: 'e', traceType: 'T', slots: [], spans: [] }, model);
   assert.deepEqual([empty.search, empty.combination, empty.scored], ['none', null, 0]);
   await assert.rejects(searchCombinations(p, model, { search: 'beam', beamWidth: 0 }), /beam width/);
+});
+
+test('default search on a space too large for exhaustive search: a beam of the default width finds the truth, scoring a known number of prefixes', async () => {
+  // 8 slots of 4 candidates: 4^8 = 65,536 combinations, beyond DEFAULT_EXHAUSTIVE_LIMIT.
+  const { plan: p, truth } = uniquePlan(new Rng(21), 8, 4);
+  const model = { scorer: ngramScorer([padStart(globalSequence(combinationParts(p, truth.map((i) => [i]))), 2)], 2) };
+  assert.ok(combinationCount(p) > DEFAULT_EXHAUSTIVE_LIMIT);
+  const beam = await searchCombinations(p, model);
+  assert.equal(beam.search, 'beam');
+  assert.deepEqual(beam.combination, truth.map((i) => [i]));
+  // Slot 1: 4 prefixes (all kept, 4 < 16); slot 2: 4 x 4 = 16 (all kept); slots 3..8: 16 kept x 4 each.
+  assert.equal(DEFAULT_BEAM_WIDTH, 16);
+  assert.deepEqual([beam.candidates, beam.scored], [65_536, 4 + 16 + 6 * 16 * 4]);
+  // Where both run (forced), the exhaustive search agrees.
+  const small = uniquePlan(new Rng(22), 5, 4); // 1,024 combinations
+  const smallModel = { scorer: ngramScorer([padStart(globalSequence(combinationParts(small.plan, small.truth.map((i) => [i]))), 2)], 2) };
+  const ex = await searchCombinations(small.plan, smallModel, { search: 'exhaustive' });
+  const bm = await searchCombinations(small.plan, smallModel, { search: 'beam' });
+  assert.deepEqual([ex.scored, bm.scored], [1024, 4 + 16 + 3 * 16 * 4]);
+  assert.deepEqual(bm.combination, ex.combination);
+  assert.deepEqual(ex.combination, small.truth.map((i) => [i]));
+});
+
+test('a greedy pick (beam width 1) takes the likelier first thread and loses; width 2 and exhaustive search do not', async () => {
+  // Trace model (n = 1) of four traces: three "A:a B:q", one "A:c B:d". Slot A offers threads a and c;
+  // slot B offers d and e (no q). Prefixes: P(A:a | start) = 3/4 beats P(A:c | start) = 1/4. Full
+  // sequences: a-d and a-e score (3/4 + 0) / 2 = 0.375, c-d (1/4 + 1) / 2 = 0.625, c-e 0.125.
+  const training = [...Array.from({ length: 3 }, () => padStart(['A:a', 'B:q'], 1)), padStart(['A:c', 'B:d'], 1)];
+  const model = { scorer: ngramScorer(training, 1) };
+  const p = plan([
+    { service: 'A', from: 0, to: 10, candidates: [thread('A', 1, [['a', 1]]), thread('A', 2, [['c', 2]])] },
+    { service: 'B', from: 20, to: 30, candidates: [thread('B', 3, [['d', 21]]), thread('B', 4, [['e', 22]])] },
+  ]);
+  const greedy = await searchCombinations(p, model, { search: 'beam', beamWidth: 1 });
+  assert.deepEqual(greedy.combination![0], [0]);
+  assert.equal(greedy.likelihood, 0.375);
+  const beam = await searchCombinations(p, model, { search: 'beam', beamWidth: 2 });
+  const ex = await searchCombinations(p, model, { search: 'exhaustive' });
+  assert.deepEqual([beam.combination, ex.combination], [[[1], [0]], [[1], [0]]]);
+  assert.deepEqual([beam.likelihood, ex.likelihood], [0.625, 0.625]);
+});
+
+test('a combination that leaves a slot empty loses to one that fills it, whatever their means', async () => {
+  // Slots 0 and 1 overlap and share thread t (1 -> a, a good fit) and u; slot 1 has only t. Giving t to
+  // slot 0 leaves slot 1 empty with a perfect mean (only "a" scored); u in slot 0 fills both slots.
+  const t = thread('S', 1, [['a', 1]]);
+  const u = thread('S', 2, [['b', 2]]);
+  const model = { scorer: ngramScorer([padStart(['S:a'], 1), padStart(['S:a'], 1), padStart(['S:b', 'S:a'], 1)], 1) };
+  const p = plan([{ service: 'S', from: 0, to: 10, candidates: [t, u] }, { service: 'S', from: 0, to: 10, candidates: [t] }]);
+  const ex = await searchCombinations(p, model, { search: 'exhaustive' });
+  assert.deepEqual(ex.combination, [[1], [0]]);
 });

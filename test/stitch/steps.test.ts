@@ -299,3 +299,54 @@ test('a child span served by a thread created for it (active from its start to i
   const rows = await parentAndChild([201, 500, 799].map((us) => ({ ...S(3), us, syscall: 'q' })));
   assert.deepEqual(rows, [['p', 'own', 1, ''], ['c', 'own', 3, '']]);
 });
+
+test('overlapping sibling spans (parallel @Async calls): each thread goes to the sibling its range fits best, not to the shorter', async () => {
+  // A [100, 500] µs and B [150, 480] µs, children of r. With the default 100 µs tolerance both ranges lie
+  // within both spans. Thread 1 (90..495 µs) fits A: overlap 395 / union 410 = 0.96, B 330 / 405 = 0.81;
+  // thread 2 (145..478 µs) fits B: 328 / 335 = 0.98, A 333 / 400 = 0.83. "The shorter span" gives both to B.
+  const spans = spansTable([
+    { trace: 't', span: 'r', type: 'POST /', op: 'POST /', service: 'F', startUs: 0, endUs: 1000 },
+    { trace: 't', span: 'A', parent: 'r', type: 'POST /', op: 'a', service: 'S', startUs: 100, endUs: 500 },
+    { trace: 't', span: 'B', parent: 'r', type: 'POST /', op: 'b', service: 'S', startUs: 150, endUs: 480 },
+  ]);
+  const calls = [
+    ...repeat(S(1), 'p', 0, 5, 10), ...[90, 300, 495].map((us) => ({ ...S(1), us, syscall: 'q' })),
+    ...repeat(S(2), 'p', 0, 5, 10), ...[145, 300, 478].map((us) => ({ ...S(2), us, syscall: 'q' })),
+  ];
+  const signals = await detectSignals(threadSequences(syscallsTable(calls)), idleOf('S'));
+  const ranges = activeRanges(activeThreads(spans, signals), spans, signals);
+  const served = serveSpans(ranges, spans).objects() as Record<string, unknown>[];
+  assert.deepEqual(served.filter((r) => r.span_id !== 'r').map((r) => [r.span_id, r.role, r.tid]), [['A', 'own', 1], ['B', 'own', 2]]);
+  // Their cover of the spans: thread 1 395 / 400, thread 2 328 / 330.
+  assert.deepEqual(served.filter((r) => r.span_id !== 'r').map((r) => r.cover), [395 / 400, 328 / 330]);
+});
+
+test('live candidates: a thread false active in every span it is active in stays a candidate; a span with no signal takes the threads with calls', async () => {
+  const opts = { toleranceNs: 500 };
+  // A [100, 200] and B [150, 250] µs are parallel siblings, C [300, 400] follows; root r in F (no threads).
+  const spans = (id: string, t0: number) => spansTable([
+    { trace: id, span: `${id}r`, type: 'GET /', op: 'GET /', service: 'F', startUs: t0, endUs: t0 + 500 },
+    { trace: id, span: `${id}A`, parent: `${id}r`, type: 'GET /', op: 'a', service: 'S', startUs: t0 + 100, endUs: t0 + 200 },
+    { trace: id, span: `${id}B`, parent: `${id}r`, type: 'GET /', op: 'b', service: 'S', startUs: t0 + 150, endUs: t0 + 250 },
+    { trace: id, span: `${id}C`, parent: `${id}r`, type: 'GET /', op: 'c', service: 'S', startUs: t0 + 300, endUs: t0 + 400 },
+  ]);
+  const serve = (tid: number, us: number[]) => [...repeat(S(tid), 'p', 0, 10, 10), ...us.map((u) => ({ ...S(tid), us: u, syscall: 'q' }))];
+  // Isolated: one thread per span, each signalling over 90% of it.
+  const iso = await analyseIsolated({ spans: spans('i', 0), syscalls: syscallsTable([...serve(1, [105, 150, 195]), ...serve(2, [155, 200, 245]), ...serve(3, [305, 350, 395])]) }, idleOf('S'), opts);
+  assert.deepEqual([...iso.profiles.byType.get('GET /')!.spans.values()].map((s) => [s.key, s.role.kind, s.covered]), [
+    ['F GET /#1', 'none', false], ['S a#1', 'own', true], ['S b#1', 'own', true], ['S c#1', 'own', true],
+  ]);
+  const trace = await trainTraceModels(iso.sequences, { scorer: 'ngram', n: 2 });
+  // Live: thread 11 signals at 1110 and 1240 µs: its range over A and B (1110..1240) lies within neither;
+  // thread 13 only runs its idle loop through C (no signal); no other thread of S is there.
+  const live = { spans: spans('L', 1000), syscalls: syscallsTable([...serve(11, [1110, 1240]).map((c) => ({ ...c, us: c.us < 1000 ? c.us + 1000 : c.us })), ...repeat(S(13), 'p', 1000, 41, 10)]) };
+  const out = await stitchCapture(live, idleOf('S'), iso.profiles, trace.models, opts);
+  const ranges = out.ranges.objects() as { span_id: string; tid: number; basis: string; within: boolean }[];
+  assert.deepEqual(ranges.filter((r) => r.tid === 11).map((r) => [r.span_id, r.basis, r.within]), [['LA', 'signal', false], ['LB', 'signal', false]]);
+  assert.deepEqual(out.plans[0].slots.map((s) => [s.span.spanId, s.candidates.map((c) => c.thread.tid)]), [['LA', [11]], ['LB', [11]], ['LC', [13]]]);
+  const rows = out.stitched.objects() as { span_id: string; status: string; tid: number | null }[];
+  // A and B overlap: one thread serves one of them; C gets its only thread with calls.
+  assert.deepEqual(rows.map((r) => [r.span_id, r.status, r.tid]), [
+    ['Lr', 'the profile gives this span no thread', null], ['LA', STITCHED, 11], ['LB', 'every candidate thread serves an overlapping span', null], ['LC', STITCHED, 13],
+  ]);
+});
