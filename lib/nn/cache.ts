@@ -21,8 +21,8 @@ import type { TrainHistory, TrainOptions, TrainSettings } from './train';
 /** Where cached models go unless told otherwise: .cache/models/ under the project root. */
 export const DEFAULT_CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'models');
 
-/** Bump when a change to the training code makes earlier cached models stale (2: epochs of whole passes, validation split of the raw windows). */
-const KEY_VERSION = 2;
+/** Bump when a change to the training code makes earlier cached models stale (2: epochs of whole passes, validation split of the raw windows; 3: the fast engine by default). */
+const KEY_VERSION = 3;
 
 /** Options for {@link trainCached}. */
 export interface CachedTrainOptions {

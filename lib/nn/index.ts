@@ -1,13 +1,18 @@
-/** The LSTM next-token model: backend choice, build, train, predict, save and load, and the model cache. */
+/** The LSTM next-token model: backend choice, build, train, predict, save and load, the model cache, and the fast engine behind train and predict. */
 export { initBackend, describeBackend } from './backend';
 export type { BackendName, BackendInfo } from './backend';
 export { MODEL_DEFAULTS, resolveConfig, buildModel, oneHotWindows, oneHot, checkIds } from './model';
 export type { ModelConfig, ModelOptions, NextTokenModel } from './model';
-export { TRAIN_DEFAULTS, resolveTrainSettings, train } from './train';
+export { TRAIN_DEFAULTS, WORKER_MIN_PAIRS, resolveTrainSettings, train } from './train';
 export type { TrainSettings, TrainOptions, TrainHistory, EpochProgress, BatchProgress } from './train';
-export { predictScores } from './predict';
-export type { PredictOptions } from './predict';
+export { WORKER_MIN_WINDOWS, predictScores, resolveEngine } from './predict';
+export type { Engine, PredictOptions } from './predict';
 export { saveModel, loadModel } from './persist';
 export type { SavedModel } from './persist';
 export { DEFAULT_CACHE_DIR, cacheKey, trainCached } from './cache';
 export type { CachedTrainOptions, CachedModel } from './cache';
+export { LstmKernel, paramCount, prefixTree } from './kernel';
+export type { KernelSizes } from './kernel';
+export { Adam, fastLossAndGradient, fastProbabilities, lexicographicOrder } from './fast';
+export { KernelPool, kernelPool, defaultWorkers } from './pool';
+export { fastEngineSupports, kernelSizes, readParams, writeParams } from './weights';

@@ -18,12 +18,21 @@
  * The validation split is the one a random split of the raw windows would make (see
  * {@link splitValidation}), not a split of the unique pairs: the validation pairs are then the
  * patterns training learns, at their frequencies, instead of patterns training never sees.
+ *
+ * The steps are taken by the fast engine (the WebAssembly kernel's exact gradients and Adam on the
+ * flat weights, written back into the network) or by tf.layers (`engine: 'layers'`); see
+ * environment.md for why the fast engine is the default.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WindowSet } from '../seq/windows';
+import { Adam, fastLossAndGradient } from './fast';
+import { EPSILON } from './kernel';
 import { checkIds, oneHot, oneHotWindows } from './model';
 import type { NextTokenModel } from './model';
-import { predictScores } from './predict';
+import { defaultWorkers } from './pool';
+import { predictScores, resolveEngine } from './predict';
+import type { Engine } from './predict';
+import { kernelSizes, readParams, writeParams } from './weights';
 
 /** The training settings, all of which change the trained model (the cache key hashes them). */
 export interface TrainSettings {
@@ -45,6 +54,12 @@ export interface TrainSettings {
   seed: number;
   /** Put back the weights of the best epoch at the end. */
   restoreBest: boolean;
+  /**
+   * 'fast': the WebAssembly kernel's exact forward and backward passes and Adam on the flat weights
+   * (one LSTM layer; a stacked model trains on tf.layers); 'layers': tf.layers autodiff and
+   * tf.train.adam, for comparison. Same steps up to float rounding.
+   */
+  engine: Engine;
 }
 
 /**
@@ -63,6 +78,7 @@ export const TRAIN_DEFAULTS: TrainSettings = {
   valFraction: 0.1,
   seed: 1,
   restoreBest: true,
+  engine: 'fast',
 };
 
 /** Progress after an epoch. */
@@ -97,8 +113,14 @@ export interface BatchProgress {
   samplesPerSec: number;
 }
 
-/** Training options: settings to override in {@link TRAIN_DEFAULTS}, and progress callbacks. */
+/** Training options: settings to override in {@link TRAIN_DEFAULTS}, progress callbacks, and threads. */
 export interface TrainOptions extends Partial<TrainSettings> {
+  /**
+   * Fast engine: worker threads computing each batch's gradient shards (0: the calling thread;
+   * default: one per core when an epoch holds at least WORKER_MIN_PAIRS pair-steps). The result is
+   * the same for any number.
+   */
+  workers?: number;
   onEpoch?: (p: EpochProgress) => void;
   /** Called after every batch (it forces the loss to be read back each batch). */
   onBatch?: (p: BatchProgress) => void;
@@ -137,6 +159,7 @@ export function resolveTrainSettings(opts: Partial<TrainSettings> = {}): TrainSe
     if (!Number.isInteger(s[key]) || s[key] < min) throw new Error(`${key} must be an integer >= ${min}, got ${s[key]}`);
   }
   if (!(s.learningRate >= 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be a finite number >= 0, got ${s.learningRate}`);
+  if (s.engine !== 'fast' && s.engine !== 'layers') throw new Error(`engine must be 'fast' or 'layers', got ${s.engine}`);
   return s;
 }
 
@@ -165,7 +188,7 @@ export function splitValidation(data: WindowSet, valFraction: number, seed: numb
  */
 export async function train(model: NextTokenModel, data: WindowSet, opts: TrainOptions = {}): Promise<TrainHistory> {
   const s = resolveTrainSettings(opts);
-  const { config, net } = model;
+  const { config } = model;
   const n = config.n;
   if (data.n !== n) throw new Error(`train: windows have n = ${data.n}, the model n = ${n}`);
   checkIds(data.windows, config, 'train windows');
@@ -178,18 +201,18 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
   const order = Int32Array.from({ length: tr.unique }, (_, i) => i);
   const trainWindows = tr.total;
 
-  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = tf.train.adam(s.learningRate);
+  const engine = resolveEngine(s.engine, config);
   const batchesPerPass = Math.ceil(tr.unique / s.batchSize);
   const passes = Math.ceil(s.minStepsPerEpoch / batchesPerPass);
   const steps = passes * batchesPerPass;
+  const workers = opts.workers ?? (passes * tr.unique >= WORKER_MIN_PAIRS ? defaultWorkers() : 0);
+  const trainer = engine === 'fast' ? fastTrainer(model, s.learningRate, workers) : layersTrainer(model, s.learningRate);
   const bx = new Int32Array(s.batchSize * n);
   const by = new Int32Array(s.batchSize);
   const bw = new Float32Array(s.batchSize);
   const epochs: EpochProgress[] = [];
   let best = Infinity;
   let bestEpoch = 0;
-  let bestWeights: tf.Tensor[] | null = null;
   let waited = 0;
   let stoppedEarly = false;
   const t0 = performance.now();
@@ -198,7 +221,6 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
   try {
     for (let epoch = 1; epoch <= s.maxEpochs; epoch++) {
       const te = performance.now();
-      let lossSum = tf.scalar(0);
       for (let pass = 0; pass < passes; pass++) {
         shuffle(order, rand);
         for (let b = 0; b < batchesPerPass; b++) {
@@ -212,26 +234,12 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
             bw[k] = tr.counts[r];
             weight += tr.counts[r];
           }
-          const cost = optimizer.minimize(
-            () => {
-              const p = net.apply(oneHotWindows(bx, config, 0, size), { training: true }) as tf.Tensor2D;
-              const y = tf.tensor2d(oneHot(by.subarray(0, size), config.vocabSize), [size, config.vocabSize]);
-              const picked = tf.sum(tf.mul(p, y), 1).clipByValue(EPSILON, 1);
-              const w = tf.tensor1d(bw.subarray(0, size));
-              return tf.div(tf.sum(tf.mul(w, tf.neg(tf.log(picked)))), weight) as tf.Scalar;
-            },
-            true,
-            vars,
-          ) as tf.Scalar;
-          const prev = lossSum;
-          lossSum = tf.tidy(() => prev.add(cost.mul(weight / (passes * trainWindows))));
-          prev.dispose();
+          await trainer.step(bx.subarray(0, size * n), by.subarray(0, size), bw.subarray(0, size), weight, weight / (passes * trainWindows));
           if (opts.onBatch) {
             const elapsed = (performance.now() - te) / 1000;
             const done = pass * tr.unique + from + size;
-            opts.onBatch({ epoch, batch: pass * batchesPerPass + b + 1, batches: steps, loss: cost.dataSync()[0], samplesPerSec: done / elapsed });
+            opts.onBatch({ epoch, batch: pass * batchesPerPass + b + 1, batches: steps, loss: trainer.lastLoss(), samplesPerSec: done / elapsed });
           }
-          cost.dispose();
           if (performance.now() - lastYield > 100) {
             // Let a notebook redraw its progress line.
             await new Promise((resolve) => setImmediate(resolve));
@@ -239,20 +247,17 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
           }
         }
       }
-      const loss = (await lossSum.data())[0];
-      lossSum.dispose();
+      const loss = await trainer.takeEpochLoss();
       const seconds = (performance.now() - te) / 1000;
-      const valLoss = val.unique > 0 ? await weightedLoss(model, val) : null;
+      trainer.sync();
+      const valLoss = val.unique > 0 ? await weightedLoss(model, val, engine, workers) : null;
       const monitored = valLoss ?? loss;
       const improved = monitored < best - s.minDelta;
       if (improved) {
         best = monitored;
         bestEpoch = epoch;
         waited = 0;
-        if (s.restoreBest) {
-          bestWeights?.forEach((t) => t.dispose());
-          bestWeights = vars.map((v) => tf.clone(v));
-        }
+        if (s.restoreBest) trainer.keepBest();
       } else {
         waited++;
       }
@@ -275,10 +280,9 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
         break;
       }
     }
-    if (bestWeights && bestEpoch !== epochs.length) net.setWeights(bestWeights);
+    if (s.restoreBest && bestEpoch !== epochs.length) trainer.restoreBest();
   } finally {
-    bestWeights?.forEach((t) => t.dispose());
-    optimizer.dispose();
+    trainer.dispose();
   }
   return {
     settings: s,
@@ -297,12 +301,112 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
   };
 }
 
-/** Keras' clipping of probabilities before the log, so a zero probability gives a finite loss. */
-const EPSILON = 1e-7;
+/** Pair-steps per epoch (passes x training pairs) from which the fast engine trains on workers by default: below, starting them costs more than it saves. */
+export const WORKER_MIN_PAIRS = 20_000;
+
+/** An engine's optimizer loop, as train drives it. */
+interface Trainer {
+  /** One optimizer step on a batch (weighted mean loss over `weight`); adds the loss times `share` to the epoch's loss. */
+  step(windows: Int32Array, next: Int32Array, counts: Float32Array, weight: number, share: number): Promise<void>;
+  /** The last batch's loss. */
+  lastLoss(): number;
+  /** The epoch's loss so far, then starts a new sum. */
+  takeEpochLoss(): Promise<number>;
+  /** Writes the current weights into the network (before scoring with it). */
+  sync(): void;
+  keepBest(): void;
+  /** Puts the kept weights into the network. */
+  restoreBest(): void;
+  dispose(): void;
+}
+
+/** tf.layers autodiff and tf.train.adam; the epoch loss stays a tensor so a batch never waits for a read-back. */
+function layersTrainer(model: NextTokenModel, learningRate: number): Trainer {
+  const { config, net } = model;
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(learningRate);
+  let lossSum = tf.scalar(0);
+  let last: tf.Scalar | null = null;
+  let best: tf.Tensor[] | null = null;
+  return {
+    async step(windows, next, counts, weight, share) {
+      const size = next.length;
+      const cost = optimizer.minimize(
+        () => {
+          const p = net.apply(oneHotWindows(windows, config, 0, size), { training: true }) as tf.Tensor2D;
+          const y = tf.tensor2d(oneHot(next, config.vocabSize), [size, config.vocabSize]);
+          const picked = tf.sum(tf.mul(p, y), 1).clipByValue(EPSILON, 1);
+          const w = tf.tensor1d(counts);
+          return tf.div(tf.sum(tf.mul(w, tf.neg(tf.log(picked)))), weight) as tf.Scalar;
+        },
+        true,
+        vars,
+      ) as tf.Scalar;
+      const prev = lossSum;
+      lossSum = tf.tidy(() => prev.add(cost.mul(share)));
+      prev.dispose();
+      last?.dispose();
+      last = cost;
+    },
+    lastLoss: () => last!.dataSync()[0],
+    async takeEpochLoss() {
+      const loss = (await lossSum.data())[0];
+      lossSum.dispose();
+      lossSum = tf.scalar(0);
+      return loss;
+    },
+    sync() {},
+    keepBest() {
+      best?.forEach((t) => t.dispose());
+      best = vars.map((v) => tf.clone(v));
+    },
+    restoreBest() {
+      if (best) net.setWeights(best);
+    },
+    dispose() {
+      best?.forEach((t) => t.dispose());
+      last?.dispose();
+      lossSum.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+/** The kernel's exact gradients (on `workers` threads) and Adam on the flat weights, written back to the network by sync. */
+function fastTrainer(model: NextTokenModel, learningRate: number, workers: number): Trainer {
+  const sizes = kernelSizes(model.config);
+  const params = readParams(model);
+  const adam = new Adam(params.length, learningRate);
+  let lossSum = 0;
+  let last = NaN;
+  let best: Float32Array | null = null;
+  return {
+    async step(windows, next, counts, weight, share) {
+      const { loss, grad } = await fastLossAndGradient(params, sizes, windows, next, counts, workers);
+      adam.step(params, grad, 1 / weight);
+      last = loss / weight;
+      lossSum += last * share;
+    },
+    lastLoss: () => last,
+    async takeEpochLoss() {
+      const loss = lossSum;
+      lossSum = 0;
+      return loss;
+    },
+    sync: () => writeParams(model, params),
+    keepBest() {
+      best = params.slice();
+    },
+    restoreBest() {
+      if (best) writeParams(model, best);
+    },
+    dispose() {},
+  };
+}
 
 /** Count-weighted mean cross-entropy of the model over some pairs. */
-async function weightedLoss(model: NextTokenModel, data: WindowSet): Promise<number> {
-  const p = await predictScores(model, data);
+async function weightedLoss(model: NextTokenModel, data: WindowSet, engine: Engine, workers: number): Promise<number> {
+  const p = await predictScores(model, data, { engine, workers, cache: false });
   let sum = 0;
   for (let r = 0; r < data.unique; r++) sum += data.counts[r] * -Math.log(Math.min(1, Math.max(EPSILON, p[r])));
   return sum / data.total;

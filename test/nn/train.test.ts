@@ -77,10 +77,13 @@ test('weighting by counts: full-batch steps on unique pairs are the steps on raw
     assert.equal(hb.stepsPerEpoch, minStepsPerEpoch);
     assert.equal(ha.trainWindows, hb.trainWindows);
     assert.ok(Math.abs(ha.epochs[0].loss - hb.epochs[0].loss) < 1e-6, `${ha.epochs[0].loss} vs ${hb.epochs[0].loss}`);
-    // Equal gradients give equal steps.
+    // Equal gradients give equal steps, up to float32 rounding of the gradient sums (which differ
+    // in order between the two batches); Adam divides each step by the gradient's scale, so over 20
+    // steps a component near zero can carry that rounding to a few 1e-6.
     const wa = weightsOf(a.net).flat();
     const wb = weightsOf(b.net).flat();
-    assert.ok(wa.every((w, i) => Math.abs(w - wb[i]) < 1e-6));
+    const tol = minStepsPerEpoch === 1 ? 1e-6 : 2e-5;
+    assert.ok(wa.every((w, i) => Math.abs(w - wb[i]) < tol));
   }
   // Ignoring the counts would give another loss: the mean over the unique pairs alone.
   const untrained = await build();

@@ -1,0 +1,3 @@
+// Entry of a kernel worker thread (see pool.ts): tsx's require hook, then the TypeScript handler.
+require('tsx/cjs');
+require('./pool-worker.ts');
