@@ -14,3 +14,6 @@ export type { SpanBarRow } from './lanes';
 export * from './image';
 export * from './show';
 export * from './report';
+export * from './bars';
+export * from './scores';
+export * from './progress';

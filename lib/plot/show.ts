@@ -22,7 +22,8 @@ export type ShowOptions = ImageOptions;
 /** In a notebook the kernel lives on, so the browser waits longer for the next figure. */
 const NOTEBOOK_IDLE_MS = 10 * 60_000;
 
-type WriteDisplayData = (msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+/** tslab's writer of one display output (update: replace the output with the same transient display_id). */
+export type WriteDisplayData = (msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
 
 let shown = 0;
 
@@ -55,7 +56,7 @@ export async function mimeBundle(fig: Figure, opts: ShowOptions = {}): Promise<M
 }
 
 /** tslab's writer of display outputs when this code runs in a tslab kernel cell, else null. */
-function notebookWriter(): WriteDisplayData | null {
+export function notebookWriter(): WriteDisplayData | null {
   // tslab's public display API sends one MIME type per output; its writer sends a bundle. Look
   // it up only where the kernel has loaded it, so that scripts never load tslab.
   let path: string;
