@@ -15,7 +15,7 @@ export { DEFAULT_N, START_TOKEN, cachedScorer, lstmScorer, ngramScorer, meanScor
 export type { CachedScorer, SequenceScorer, ScorerKind, FitOptions, FittedScorer } from './scorer';
 export { trainIdleModels, idleTable } from './idle';
 export type { IdleModel, IdleModels, IdleOptions } from './idle';
-export { DEFAULT_THRESHOLD, detectSignals, signalTable, activeThreads } from './signals';
+export { DEFAULT_THRESHOLD, detectSignals, scoringRanges, signalTable, activeThreads } from './signals';
 export type { ThreadSignals, Signals, SignalOptions, WindowOptions, ActiveBasis } from './signals';
 export { activeRanges } from './ranges';
 export { COVER_FRACTION, serveSpans } from './merge';

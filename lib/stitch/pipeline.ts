@@ -33,6 +33,11 @@ export interface PipelineOptions extends WindowOptions, SequenceOptions {
   /** Signal threshold (default DEFAULT_THRESHOLD). */
   threshold?: number;
   onProgress?: OnProgress;
+  /**
+   * Score every syscall of the threads with the idle models (default false: only those inside some
+   * span's widened window, scoringRanges, which gives the same stitching with less work).
+   */
+  scoreAll?: boolean;
 }
 
 /** Every intermediate of the isolated phase, for inspection. */
@@ -124,7 +129,7 @@ export async function stitchCapture(
 /** The steps both phases share: threads of the services with spans, signals, active threads, ranges. */
 async function activeRangesOf(capture: SpansAndSyscalls, idle: ReadonlyMap<string, { scorer: SequenceScorer }>, opts: PipelineOptions) {
   const threads = threadSequences(capture.syscalls, { services: spanServices(capture.spans) });
-  const signals = await detectSignals(threads, idle, opts);
+  const signals = await detectSignals(threads, idle, { ...opts, spans: opts.scoreAll ? undefined : capture.spans });
   const active = activeThreads(capture.spans, signals, opts);
   const ranges = activeRanges(active, capture.spans, signals, opts);
   return { threads, signals, active, ranges };

@@ -34,6 +34,13 @@ export interface ProfileSpan {
    * a thread that covers it, not a helper that joins for a burst.
    */
   covered: boolean;
+  /**
+   * Whether the span had more than one own thread in most instances where it was own (false for
+   * other roles): its work moves between the threads of a pool (Go's Ms run a goroutine by turns,
+   * parked and resumed on whichever is free), which serve its overlapping sibling spans by turns
+   * too. The live stitching then takes all its active threads (candidates.ts).
+   */
+  pooled: boolean;
 }
 
 /** The profile of one trace type. */
@@ -52,7 +59,7 @@ export interface Profiles {
   byType: Map<string, TraceProfile>;
   /** Ids of the conforming traces. */
   conforming: Set<string>;
-  /** The profile: trace_type, span_key, service, operation, role, threads, into, support, present, frequency (support / present), covered. */
+  /** The profile: trace_type, span_key, service, operation, role, threads, into, support, present, frequency (support / present), covered, pooled. */
   table: Table;
   /** Every role seen: trace_type, span_key, role, traces, present, frequency. */
   roles: Table;
@@ -81,15 +88,16 @@ export function buildProfiles(served: Table): Profiles {
   }
   for (const [traceType, list] of types) {
     // Role counts per span key.
-    const counts = new Map<string, { service: string; operation: string; present: number; own: number; covered: number; labels: Map<string, { role: SpanRole; count: number }> }>();
+    const counts = new Map<string, { service: string; operation: string; present: number; own: number; covered: number; multi: number; labels: Map<string, { role: SpanRole; count: number }> }>();
     for (const t of list) {
       for (const [key, span] of t.spans) {
         let c = counts.get(key);
-        if (c === undefined) counts.set(key, (c = { service: span.service, operation: span.operation, present: 0, own: 0, covered: 0, labels: new Map() }));
+        if (c === undefined) counts.set(key, (c = { service: span.service, operation: span.operation, present: 0, own: 0, covered: 0, multi: 0, labels: new Map() }));
         c.present++;
         if (span.role.kind === 'own') {
           c.own++;
           if (span.cover >= COVER_FRACTION) c.covered++;
+          if (span.role.threads > 1) c.multi++;
         }
         const label = roleLabel(span.role);
         const l = c.labels.get(label);
@@ -105,7 +113,7 @@ export function buildProfiles(served: Table): Profiles {
       // count and basis: a Go span served by 1, 2 or 3 threads as its goroutine moves is still own.
       const kindCount = (role: SpanRole) => [...c.labels.values()].filter((l) => kindOf(l.role) === kindOf(role)).reduce((n, l) => n + l.count, 0);
       const best = ranked.map(([, l]) => l).sort((a, b) => kindCount(b.role) - kindCount(a.role))[0];
-      spans.set(key, { key, service: c.service, operation: c.operation, role: best.role, present: c.present, support: best.count, covered: best.role.kind === 'own' && 2 * c.covered > c.own });
+      spans.set(key, { key, service: c.service, operation: c.operation, role: best.role, present: c.present, support: best.count, covered: best.role.kind === 'own' && 2 * c.covered > c.own, pooled: best.role.kind === 'own' && 2 * c.multi > c.own });
       for (const [label, l] of ranked) roleRows.push({ trace_type: traceType, span_key: key, role: label, traces: l.count, present: c.present, frequency: l.count / c.present });
     }
     let ok = 0;
@@ -122,13 +130,13 @@ export function buildProfiles(served: Table): Profiles {
     [...p.spans.values()].map((s) => ({
       trace_type: p.traceType, span_key: s.key, service: s.service, operation: s.operation, role: roleLabel(s.role),
       threads: s.role.kind === 'own' ? s.role.threads : 0, into: s.role.kind === 'merged' ? s.role.into : '',
-      support: s.support, present: s.present, frequency: s.support / s.present, covered: s.covered,
+      support: s.support, present: s.present, frequency: s.support / s.present, covered: s.covered, pooled: s.pooled,
     })),
   );
   return {
     byType,
     conforming,
-    table: rowsTable(profileRows, ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency', 'covered']),
+    table: rowsTable(profileRows, ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency', 'covered', 'pooled']),
     roles: rowsTable(roleRows, ['trace_type', 'span_key', 'role', 'traces', 'present', 'frequency']),
     services: rowsTable(serviceRows, ['trace_type', 'service', 'threads', 'traces', 'frequency', 'mode']),
   };

@@ -1,6 +1,7 @@
 /**
  * Step 2 (paper §4.2): signal syscalls and active threads. Every syscall of a thread is scored by its
- * service's idle model (its first n too, after start padding); a syscall scoring below the threshold
+ * service's idle model (its first n too, after start padding), or given the capture's spans only
+ * those some span's window can need (scoringRanges); a syscall scoring below the threshold
  * is a signal syscall (the idle model did not expect it), and a thread with a signal syscall inside a
  * span is active in that span.
  *
@@ -14,7 +15,7 @@
 import * as aq from 'arquero';
 import type { Table } from '../capture/types';
 import type { OnProgress } from './progress';
-import { scorePadded } from './scorer';
+import { padStart, scorePadded } from './scorer';
 import type { SequenceScorer } from './scorer';
 import { DEFAULT_TOLERANCE_NS, groupTraces, readSpans, spanWindow } from './spans';
 import { rangeOf } from './threads';
@@ -46,24 +47,31 @@ export interface Signals {
   threads: Map<string, ThreadSignals>;
   /** By service, in thread order. */
   byService: Map<string, ThreadSignals[]>;
-  /** Services without an idle model: all their syscalls count as signals (nothing is known to be idle). */
+  /** Services without an idle model: all their scored syscalls count as signals (nothing is known to be idle). */
   unmodelled: string[];
 }
 
 /** Options of {@link detectSignals}. */
-export interface SignalOptions {
+export interface SignalOptions extends WindowOptions {
   /** Score below which a syscall is a signal (default {@link DEFAULT_THRESHOLD}). */
   threshold?: number;
   /** Per service scored. */
   onProgress?: OnProgress;
+  /**
+   * Score only the syscalls that these spans can need ({@link scoringRanges}, under toleranceNs);
+   * the others get NaN (not scored, never a signal). Default: every syscall.
+   */
+  spans?: Table;
 }
 
 /**
- * Scores every syscall of the threads with their service's idle model (`idle` maps a service to
- * anything holding a scorer, such as IdleModels.models) and marks the signal syscalls.
+ * Scores the syscalls of the threads with their service's idle model (`idle` maps a service to
+ * anything holding a scorer, such as IdleModels.models) and marks the signal syscalls: every
+ * syscall, or with `opts.spans` only those {@link scoringRanges} gives.
  */
 export async function detectSignals(threads: readonly ThreadSeq[], idle: ReadonlyMap<string, { scorer: SequenceScorer }>, opts: SignalOptions = {}): Promise<Signals> {
   const threshold = opts.threshold ?? DEFAULT_THRESHOLD;
+  const needed = opts.spans ? scoringRanges(threads, opts.spans, opts) : null;
   const groups = new Map<string, ThreadSeq[]>();
   for (const t of threads) {
     const list = groups.get(t.service);
@@ -76,7 +84,9 @@ export async function detectSignals(threads: readonly ThreadSeq[], idle: Readonl
     opts.onProgress?.({ step: 'signals', done, total: groups.size, unit: 'services', detail: service });
     const model = idle.get(service);
     if (model === undefined) out.unmodelled.push(service);
-    const scores = model ? await scorePadded(model.scorer, list.map((t) => t.syscalls)) : list.map((t) => new Float32Array(t.syscalls.length));
+    const scores = needed
+      ? await scoreRanges(model?.scorer, list, list.map((t) => needed.get(t.key) ?? []))
+      : model ? await scorePadded(model.scorer, list.map((t) => t.syscalls)) : list.map((t) => new Float32Array(t.syscalls.length));
     const scored = list.map((thread, k) => {
       const s = scores[k];
       const positions: number[] = [];
@@ -92,6 +102,79 @@ export async function detectSignals(threads: readonly ThreadSeq[], idle: Readonl
     done++;
   }
   opts.onProgress?.({ step: 'signals', done, total: groups.size, unit: 'services' });
+  return out;
+}
+
+/**
+ * Which syscalls of each thread the stitching steps can read a signal status or a score of, given the
+ * capture's spans: by thread key, the ascending, disjoint index ranges [from, to) of its syscalls
+ * inside the window of some span of its service, widened by the tolerance (threads of a service
+ * without spans: none). Every consumer of signals looks no further: activeThreads counts signals
+ * inside the span; activeRanges inside the hull of a span and the overlapping spans of its service
+ * in its trace, widened (covered by their windows, since each of them overlaps the span); global
+ * sequences and stitchTraces inside a span's widened window; the baselines inside the span. Only
+ * the positions are restricted: each is still scored after the n syscalls before it (or the start
+ * padding), wherever those lie, so its score is the one scoring the whole thread gives.
+ */
+export function scoringRanges(threads: readonly ThreadSeq[], spans: Table, opts: WindowOptions = {}): Map<string, [number, number][]> {
+  const tol = opts.toleranceNs ?? DEFAULT_TOLERANCE_NS;
+  const windows = new Map<string, [number, number][]>();
+  for (const s of readSpans(spans)) {
+    const list = windows.get(s.service);
+    if (list) list.push(spanWindow(s, tol));
+    else windows.set(s.service, [spanWindow(s, tol)]);
+  }
+  // Per service, the union of its spans' windows as disjoint time intervals.
+  const unions = new Map<string, [number, number][]>();
+  for (const [service, list] of windows) {
+    list.sort((x, y) => x[0] - y[0]);
+    const merged: [number, number][] = [];
+    for (const [a, b] of list) {
+      const last = merged[merged.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+      else merged.push([a, b]);
+    }
+    unions.set(service, merged);
+  }
+  const out = new Map<string, [number, number][]>();
+  for (const t of threads) {
+    const ranges: [number, number][] = [];
+    for (const [a, b] of unions.get(t.service) ?? []) {
+      const [from, to] = rangeOf(t.ts, a, b);
+      if (to === from) continue;
+      const last = ranges[ranges.length - 1];
+      if (last && from <= last[1]) last[1] = to;
+      else ranges.push([from, to]);
+    }
+    out.set(t.key, ranges);
+  }
+  return out;
+}
+
+/**
+ * Each thread's scores at the given index ranges (scorePadded's, each position after the n syscalls
+ * before it), NaN elsewhere; without a scorer (a service without an idle model), 0 at the ranges.
+ */
+async function scoreRanges(scorer: SequenceScorer | undefined, threads: readonly ThreadSeq[], ranges: readonly (readonly [number, number][])[]): Promise<Float32Array[]> {
+  const out = threads.map((t) => new Float32Array(t.syscalls.length).fill(NaN));
+  if (scorer === undefined) {
+    ranges.forEach((list, k) => list.forEach(([from, to]) => out[k].fill(0, from, to)));
+    return out;
+  }
+  const { n } = scorer;
+  // A range [from, to) of the thread is positions from..to-1 of its start-padded sequence's n + from..n + to - 1: the slice from `from` holds their n tokens of context.
+  const slices: string[][] = [];
+  const where: [number, number][] = [];
+  threads.forEach((t, k) => {
+    if (ranges[k].length === 0) return;
+    const padded = padStart(t.syscalls, n);
+    for (const [from, to] of ranges[k]) {
+      slices.push(padded.slice(from, to + n));
+      where.push([k, from]);
+    }
+  });
+  const scores = slices.length > 0 ? await scorer.score(slices) : [];
+  scores.forEach((s, j) => out[where[j][0]].set(s.subarray(n), where[j][1]));
   return out;
 }
 

@@ -35,7 +35,7 @@ export interface StitchOptions extends SearchOptions, WindowOptions {
  * scores are cached across the candidates and the traces, cachedScorer), n_syscalls, syscalls (the
  * names of its thread's syscalls in its window, space-separated).
  * A span's serving thread is its slot's thread with the most syscalls in the slot's window (ties: the
- * earliest signal syscall): when the profile gives a span several threads, as when a Go goroutine
+ * earliest signal syscall in it): when the profile gives a span several threads, as when a Go goroutine
  * moves between threads while it parks on I/O, the one that did most of the span's work is the one
  * that served it. A merged span's syscalls are that thread's within its own window.
  */
@@ -66,7 +66,7 @@ export async function stitchTraces(plans: readonly TracePlan[], models: Readonly
           const slot = plan.slots[p.slot];
           chosen = result.combination[p.slot].map((i) => slot.candidates[i]);
           const calls = (t: ThreadSignals) => rangeCount(t.thread.ts, slot.from, slot.to);
-          chosen.sort((a, b) => calls(b) - calls(a) || firstSignal(a, slot.from) - firstSignal(b, slot.from) || compareStrings(a.thread.key, b.thread.key));
+          chosen.sort((a, b) => calls(b) - calls(a) || firstSignal(a, slot.from, slot.to) - firstSignal(b, slot.from, slot.to) || compareStrings(a.thread.key, b.thread.key));
           // A merged span is served by its slot's serving thread, within its own window.
           if (slot.span !== p.span) chosen = chosen.slice(0, 1);
           status = STITCHED;
@@ -106,8 +106,8 @@ function rangeCount(ts: Float64Array, a: number, b: number): number {
   return to - from;
 }
 
-/** The time of a thread's first signal syscall at or after `from`. */
-function firstSignal(t: ThreadSignals, from: number): number {
+/** The time of a thread's first signal syscall in [from, to], Infinity if none (signals outside a span's window are never read: signals.ts scoringRanges). */
+function firstSignal(t: ThreadSignals, from: number, to: number): number {
   const i = lowerBound(t.signalTs, from);
-  return i < t.signalTs.length ? t.signalTs[i] : Infinity;
+  return i < t.signalTs.length && t.signalTs[i] <= to ? t.signalTs[i] : Infinity;
 }

@@ -170,7 +170,7 @@ test('the tables a notebook shows have the documented columns', async () => {
   const live = await stitchCapture(liveCapture(), idle.models, iso.profiles, trace.models, OPTS);
   assert.deepEqual(iso.active.columnNames(), ['trace_id', 'span_id', 'service', 'thread', 'host', 'pid', 'tid', 'signals', 'calls', 'basis']);
   assert.deepEqual(iso.ranges.columnNames(), [...iso.active.columnNames(), 'first_ns', 'last_ns', 'within']);
-  assert.deepEqual(iso.profiles.table.columnNames(), ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency', 'covered']);
+  assert.deepEqual(iso.profiles.table.columnNames(), ['trace_type', 'span_key', 'service', 'operation', 'role', 'threads', 'into', 'support', 'present', 'frequency', 'covered', 'pooled']);
   assert.deepEqual(live.stitched.columnNames(), [
     'trace_id', 'span_id', 'trace_type', 'service', 'operation', 'status', 'thread', 'threads', 'host', 'pid', 'tid',
     'likelihood', 'candidates', 'scored', 'search', 'model_windows', 'n_syscalls', 'syscalls',
