@@ -17,3 +17,4 @@ export * from './report';
 export * from './bars';
 export * from './scores';
 export * from './progress';
+export * from './experiments';

@@ -29,6 +29,8 @@ export type { Slot, PlannedSpan, TracePlan, Combination, PlanOptions } from './c
 export { DEFAULT_EXHAUSTIVE_LIMIT, DEFAULT_BEAM_WIDTH, searchCombinations, rankCombinations } from './search';
 export type { SearchOptions, SearchResult } from './search';
 export { STITCHED, stitchTraces } from './stitch';
+export { BASELINES, RECEIVES, stitchBaseline } from './baselines';
+export type { BaselineName, BaselineOptions } from './baselines';
 export type { StitchOptions } from './stitch';
 export { evaluate } from './evaluate';
 export type { Accuracy, Evaluation } from './evaluate';
