@@ -1,13 +1,15 @@
 /**
  * The main job: the whole Deepstitch method on captures, Table 2 beside the paper's.
  *
- *   npm run reproduce                       # the bundled simulated Sock Shop captures
+ *   npm run reproduce                       # the bundled captures: simulated Sock Shop, then the real shop
  *   npm run reproduce -- --idle DIR --isolated DIR [--isolated DIR ...] --live DIR --out DIR
  *
  * Options: --n N (window length), --threshold T (signal threshold), --scorer lstm|ngram,
- * --retrain (ignore the model cache). Writes OUT/stitched.jaeger.json and OUT/stitched.otlp.json
- * (the live traces with each span's syscalls in a tag) and OUT/report.html; when the live
- * capture has truth.csv, also Table 2: OUT/table2.json, OUT/table2.csv, OUT/table2.meta.json.
+ * --retrain (ignore the model cache), --bundled all|simulated|real (which bundled set). Each set
+ * writes, in OUT (the real set in OUT/real), stitched.jaeger.json and stitched.otlp.json (the live
+ * traces with each span's syscalls in a tag) and stitching.html; when the live capture has
+ * truth.csv, also Table 2: table2.json, table2.csv, table2.meta.json. OUT/report.html then gathers
+ * Table 2 of every set and the experiments' results (experiments/lib/report.ts).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -20,9 +22,11 @@ import {
 } from '../lib/stitch/index';
 import { accuracyFigure, writeReport } from '../lib/plot/index';
 import { terminalProgress } from './lib/progress';
+import { gatherReport } from './lib/report';
 
 const ROOT = resolve(__dirname, '..');
 const BUNDLED = join(ROOT, 'data', 'sockshop');
+const REAL = join(ROOT, 'data', 'real');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
       isolated: { type: 'string', multiple: true },
       live: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'results') },
+      bundled: { type: 'string', default: 'all' },
       n: { type: 'string', default: String(DEFAULT_N) },
       threshold: { type: 'string', default: String(DEFAULT_THRESHOLD) },
       scorer: { type: 'string', default: 'lstm' },
@@ -43,8 +48,34 @@ async function main(): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n: expected a positive integer, got ${values.n}`);
   if (!(threshold > 0 && threshold < 1)) throw new Error(`--threshold: expected a probability in (0, 1), got ${values.threshold}`);
   if (scorer !== 'lstm' && scorer !== 'ngram') throw new Error(`--scorer: expected lstm or ngram, got ${values.scorer}`);
-  const dirs = await captureDirs(values.idle, values.isolated, values.live);
+  if (!['all', 'simulated', 'real'].includes(values.bundled!)) throw new Error(`--bundled: expected all, simulated or real, got ${values.bundled}`);
   const out = resolve(values.out!);
+  const opts = { n, threshold, scorer, retrain: values.retrain! };
+  const given = await givenDirs(values.idle, values.isolated, values.live);
+  if (given) await runSet(given, out, opts);
+  else {
+    // The bundled sets: the simulated Sock Shop in OUT, the real shop recorded here in OUT/real.
+    const sim = values.bundled === 'real' ? null : await runSet(await bundledSimulated(), out, opts);
+    const real = values.bundled === 'simulated' ? null : await runSet(bundledReal(), join(out, 'real'), opts);
+    if (sim && real) console.log(`\n${formatComparison(sim, real)}`);
+  }
+  const report = await gatherReport(out);
+  process.stderr.write(`wrote ${report.path}\n`);
+}
+
+/** Settings of one run of the method. */
+interface RunOptions {
+  n: number;
+  threshold: number;
+  scorer: ScorerKind;
+  retrain: boolean;
+}
+
+/**
+ * The whole method on one set of captures, its outputs written to `out` (stitched traces, and when
+ * the live capture has truth.csv, Table 2 and stitching.html); Table 2's rows, or null without truth.
+ */
+async function runSet(dirs: CaptureDirs, out: string, { n, threshold, scorer, retrain }: RunOptions): Promise<Table2Row[] | null> {
   const progress = terminalProgress();
   const started = Date.now();
   const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -58,7 +89,7 @@ async function main(): Promise<void> {
   const source = captures.map((c) => c.manifest.source);
   const sourceText = [...new Set(source)].join(' + ');
 
-  const fit = { n, scorer, retrain: values.retrain, onProgress: progress };
+  const fit = { n, scorer, retrain, onProgress: progress };
   const idleModels = await trainIdleModels(idle.syscalls, fit);
   for (const s of idleModels.skipped) log(`idle model skipped: ${s.service}: ${s.reason}`);
   const analysis = await analyseIsolatedSet(isolated, idleModels.models, { threshold, onProgress: progress });
@@ -76,7 +107,7 @@ async function main(): Promise<void> {
     `trace-model windows run ${search.modelWindows} (the rest from the score cache)`);
 
   await mkdir(out, { recursive: true });
-  const written = ['stitched.jaeger.json', 'stitched.otlp.json', 'report.html'];
+  const written = ['stitched.jaeger.json', 'stitched.otlp.json', 'stitching.html'];
   await writeFile(join(out, 'stitched.jaeger.json'), toJaeger(result.stitched, live.spans, live.originNs));
   await writeFile(join(out, 'stitched.otlp.json'), toOtlp(result.stitched, live.spans, live.originNs));
   const models = {
@@ -87,9 +118,9 @@ async function main(): Promise<void> {
   if (!live.truth) {
     // A recording without ground truth is stitched and exported; there is nothing to score it against.
     log(`${dirs.live}: no truth.csv, so no Table 2: the stitched traces are exported only`);
-    await writeReport(join(out, 'report.html'), { title: 'Deepstitch Kit: stitching', source, sections: [{ heading: 'Stitching', text: settings }, models, capturesSection] });
+    await writeReport(join(out, 'stitching.html'), { title: 'Deepstitch Kit: stitching', source, sections: [{ heading: 'Stitching', text: settings }, models, capturesSection] });
     log(`wrote ${written.map((f) => join(out, f)).join(', ')}`);
-    return;
+    return null;
   }
   const rows = table2(evaluate(result.stitched, live.truth, live.spans));
   console.log(`\n${formatTable2(rows, sourceText)}`);
@@ -98,7 +129,7 @@ async function main(): Promise<void> {
   await writeFile(join(out, 'table2.json'), `${JSON.stringify(rows.map(jsonRow), null, 2)}\n`);
   await writeFile(join(out, 'table2.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   await writeFile(join(out, 'table2.csv'), toCsv(rows));
-  await writeReport(join(out, 'report.html'), {
+  await writeReport(join(out, 'stitching.html'), {
     title: 'Deepstitch Kit: Table 2',
     source,
     sections: [
@@ -113,13 +144,25 @@ async function main(): Promise<void> {
     ],
   });
   log(`wrote ${[...written, 'table2.json', 'table2.csv', 'table2.meta.json'].map((f) => join(out, f)).join(', ')}`);
+  return rows;
 }
 
-/** Captures named on the command line, or the bundled ones. */
-async function captureDirs(idle?: string, isolated?: string[], live?: string): Promise<{ idle: string; isolated: string[]; live: string }> {
+/** The captures of one run. */
+interface CaptureDirs {
+  idle: string;
+  isolated: string[];
+  live: string;
+}
+
+/** Captures named on the command line, or null for the bundled ones. */
+async function givenDirs(idle?: string, isolated?: string[], live?: string): Promise<CaptureDirs | null> {
   const given = [idle, isolated, live].filter((x) => x !== undefined && !(Array.isArray(x) && x.length === 0)).length;
   if (given > 0 && given < 3) throw new Error('give all of --idle DIR, --isolated DIR (one or more) and --live DIR, or none for the bundled captures');
-  if (given === 3) return { idle: resolve(idle!), isolated: isolated!.map((d) => resolve(d)), live: resolve(live!) };
+  return given === 3 ? { idle: resolve(idle!), isolated: isolated!.map((d) => resolve(d)), live: resolve(live!) } : null;
+}
+
+/** The bundled simulated Sock Shop captures (data/sockshop). */
+async function bundledSimulated(): Promise<CaptureDirs> {
   const names = (await readdir(BUNDLED)).sort();
   const pick = (prefix: string) => names.filter((d) => d.startsWith(prefix)).map((d) => join(BUNDLED, d));
   const [bundledIdle] = pick('sockshop-sim-idle');
@@ -127,6 +170,27 @@ async function captureDirs(idle?: string, isolated?: string[], live?: string): P
   const bundledIsolated = pick('sockshop-sim-isolated-');
   if (!bundledIdle || !bundledLive || bundledIsolated.length === 0) throw new Error(`${BUNDLED}: bundled captures missing; run npm run data:sockshop`);
   return { idle: bundledIdle, isolated: bundledIsolated, live: bundledLive };
+}
+
+/** The bundled real captures of the polyglot shop (data/real, made by npm run capture:real). */
+function bundledReal(): CaptureDirs {
+  return { idle: join(REAL, 'idle'), isolated: [join(REAL, 'isolated')], live: join(REAL, 'live') };
+}
+
+/** Table 2 on both bundled sets beside the paper's: accuracy per trace, process / thread. */
+function formatComparison(sim: readonly Table2Row[], real: readonly Table2Row[]): string {
+  const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${(v * 100).toFixed(1)}%`);
+  const types = [...new Set([...sim, ...real].map((r) => r.trace_type))];
+  const lines = types.map((t) => {
+    const a = sim.find((r) => r.trace_type === t);
+    const b = real.find((r) => r.trace_type === t);
+    const paper = a?.paper_acc ?? b?.paper_acc;
+    return [t, pct(paper), `${pct(a?.acc_process)} / ${pct(a?.acc_thread)}`, `${pct(b?.acc_process)} / ${pct(b?.acc_thread)}`];
+  });
+  const head = ['trace type', 'paper', 'simulated (process / thread)', 'real (process / thread)'];
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return ['Table 2: the paper beside the kit on simulated and on real captures (accuracy per trace)', fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
 async function load(dir: string, mode: string, log: (m: string) => void): Promise<Capture> {
