@@ -21,7 +21,7 @@ import {
   toJaeger, toOtlp, trainIdleModels, trainTraceModels, type ScorerKind, type Table2Row,
 } from '../lib/stitch/index';
 import { accuracyFigure, writeReport } from '../lib/plot/index';
-import { terminalProgress } from './lib/progress';
+import { terminalProgress } from '../lib/stitch/progress';
 import { gatherReport } from './lib/report';
 
 const ROOT = resolve(__dirname, '..');

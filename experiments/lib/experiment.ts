@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Figure, ReportSection } from '../../lib/plot/index';
 import { writeReport } from '../../lib/plot/index';
 import type { OnProgress, ScorerKind } from '../../lib/stitch/index';
-import { terminalProgress } from './progress';
+import { terminalProgress } from '../../lib/stitch/progress';
 import { PointStore, nanAsNull } from './store';
 import { toCsv } from './summary';
 

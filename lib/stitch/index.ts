@@ -6,6 +6,7 @@
  * (evaluate) and export (export); pipeline composes them. Models are behind SequenceScorer (scorer):
  * the LSTM, or exact n-gram counts.
  */
+export { progressText, terminalProgress } from './progress';
 export type { StepProgress, OnProgress } from './progress';
 export { STITCH_SPAN_COLUMNS, DEFAULT_TOLERANCE_NS, readSpans, groupTraces, spanKeys, spanWindow } from './spans';
 export type { SpanRow } from './spans';

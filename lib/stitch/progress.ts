@@ -23,3 +23,30 @@ export function reportEpochs(train: TrainOptions | undefined, report: (detail: s
     },
   };
 }
+
+/** A progress report as one line: "[idle models] 3/14 services (21%) user: epoch 2/5 loss 0.1234". */
+export function progressText(p: StepProgress): string {
+  const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
+  return `[${p.step}] ${p.done}/${p.total} ${p.unit} (${pct}%)${p.detail ? ` ${p.detail}` : ''}`;
+}
+
+/**
+ * An OnProgress for command-line runs: one line redrawn in place on a terminal; on a file or CI log,
+ * a line per step and per tenth of it, so logs stay readable.
+ */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): OnProgress {
+  let lastStep = '';
+  let lastTenth = -1;
+  return (p) => {
+    const line = progressText(p);
+    if (stream.isTTY) {
+      stream.write(`\r\x1b[K${line.slice(0, (stream.columns ?? 120) - 1)}`);
+      if (p.done === p.total) stream.write('\n');
+      return;
+    }
+    const tenth = p.total > 0 ? Math.floor((10 * p.done) / p.total) : 10;
+    if (p.step !== lastStep || tenth !== lastTenth) stream.write(`${line}\n`);
+    lastStep = p.step;
+    lastTenth = tenth;
+  };
+}
