@@ -76,6 +76,8 @@ export interface PhaseResult {
   spans: number;
   bytes: number;
   load: LoadStats | null;
+  /** Events the tracer said it lost (Recorded.lostEvents): calls missing from the phase. */
+  lostEvents: number;
 }
 
 /**
@@ -136,10 +138,11 @@ export async function captureShop(opts: CaptureOptions, procs = new Processes())
       else load = await runLive(replicas, { concurrency: opts.concurrency, requests: opts.liveRequests, seed: opts.seed });
       await sleep(300); // the last responses' closing calls are recorded too
       // On an error the recorder is stopped with the rest, in the finally below.
-      const syscalls = await recording.stop();
+      const { files: syscalls, lostEvents } = await recording.stop();
       assertRunning(instances, procs);
+      if (lostEvents > 0) log(`${mode}: WARNING: ${tracer} lost ${lostEvents} events (its ring buffer overflowed): those calls are missing from the capture`);
       const after = await monotonicToRealtime();
-      if (load && load.errors > 0) log(`${mode}: ${load.errors} of ${load.requests} requests failed, e.g. ${load.firstErrors[0]}`);
+      if (load && load.errors > 0) log(`${mode}: ${load.errors} of ${load.requests} requests failed (${load.timeouts} timed out), e.g. ${load.firstErrors[0]}`);
       const spanDocs = await Promise.all(apps.map(fetchSpans));
       const written = await writePhase({
         dir, name: `shop-real-${mode}`, mode, host, instances, spanDocs, syscalls, seed: opts.seed,
@@ -147,11 +150,12 @@ export async function captureShop(opts: CaptureOptions, procs = new Processes())
           ...versions, tracer, replicas: opts.replicas, warmup: warm,
           ...(mode === 'idle' ? { seconds: opts.idleS } : mode === 'isolated' ? { perType: opts.perType, gapMs: [40, 120] } : { requests: opts.liveRequests, concurrency: opts.concurrency }),
           load,
+          lostEvents,
           // CLOCK_REALTIME - CLOCK_MONOTONIC before and after the phase (ns, with the read gap).
           monotonicToRealtimeNs: { before: before.offsetNs.toString(), after: after.offsetNs.toString(), beforeGapNs: before.gapNs, afterGapNs: after.gapNs },
         },
       });
-      results.push({ mode, dir: join(opts.out, mode), spans: written.spans, bytes: await folderBytes(dir), load });
+      results.push({ mode, dir: join(opts.out, mode), spans: written.spans, bytes: await folderBytes(dir), load, lostEvents });
       log(`${mode}: ${written.spans} spans, ${(results.at(-1)!.bytes / 1e6).toFixed(2)} MB`);
     }
     await procs.stopAll();
@@ -191,7 +195,7 @@ async function warmUp(replicas: ReadonlyMap<string, readonly number[]>, jvms: re
   let before = await compilerSlices(jvms);
   while (done.rounds < opts.warmupRounds) {
     const stats = await runLive(replicas, { concurrency: opts.concurrency, requests: opts.warmup * TASKS.length, seed: opts.seed + 1000 + done.rounds });
-    if (stats.errors > 0) throw new Error(`the shop fails requests while warming up: ${stats.firstErrors.join('; ')}`);
+    if (stats.errors > 0) throw new Error(`the shop fails requests while warming up (${stats.errors} failed, ${stats.timeouts} timed out): ${stats.firstErrors.join('; ')}`);
     const after = await compilerSlices(jvms);
     done.requests += stats.requests;
     done.rounds++;
@@ -221,7 +225,7 @@ async function toolVersions(tracer: Tracer): Promise<Record<string, string>> {
 }
 
 function readme(results: readonly PhaseResult[], versions: Record<string, string>, opts: CaptureOptions, tracer: Tracer, warm: WarmUp): string {
-  const rows = results.map((r) => `| ${r.mode} | ${r.spans} | ${r.load ? Object.entries(r.load.byType).map(([t, n]) => `${t} ×${n}`).join(', ') : `${opts.idleS} s, no requests`} | ${(r.bytes / 1e6).toFixed(2)} MB |`);
+  const rows = results.map((r) => `| ${r.mode} | ${r.spans} | ${r.load ? Object.entries(r.load.byType).map(([t, n]) => `${t} ×${n}`).join(', ') : `${opts.idleS} s, no requests`} | ${r.lostEvents} | ${(r.bytes / 1e6).toFixed(2)} MB |`);
   return [
     '# Real shop captures',
     '',
@@ -229,8 +233,10 @@ function readme(results: readonly PhaseResult[], versions: Record<string, string
     `The shop: front-end (Node, OpenTelemetry JS), catalogue, carts, orders (Java), user, payment (Python), ${opts.replicas} replicas each, five redis databases, on loopback; seed ${opts.seed}; ${warm.requests} warm-up requests before recording (until the JIT compiler threads were quiet: ${warm.compilerSlices.join(', ')} wake-ups per round).`,
     'Table 2 on it: `npx tsx experiments/reproduce.ts --idle data/real/idle --isolated data/real/isolated --live data/real/live --out results/real`.',
     '',
-    '| phase | spans | requests | size |',
-    '|---|---|---|---|',
+    `Lost events are the calls ${tracer} reported losing (ring buffer overflow): 0 means the syscall files are complete.`,
+    '',
+    '| phase | spans | requests | lost events | size |',
+    '|---|---|---|---|---|',
     ...rows,
     '',
     Object.entries(versions).map(([k, v]) => `- ${k}: ${v}`).join('\n'),

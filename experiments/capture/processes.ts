@@ -62,7 +62,12 @@ export class Processes {
       return; // already gone
     }
     const timer = setTimeout(() => {
-      if (this.running.has(p.pid)) process.kill(p.pid, 'SIGKILL');
+      if (!this.running.has(p.pid)) return;
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // ESRCH: it exited after the check, before its exit event reached us.
+      }
     }, graceMs);
     await p.exited;
     clearTimeout(timer);

@@ -5,9 +5,10 @@
  * in the formats lib/capture reads.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { SyscallFileEntry } from '../../lib/capture/index';
 import type { Processes, Started } from './processes';
@@ -24,10 +25,21 @@ export interface Traced {
   name: string;
 }
 
+/** What a stopped recording wrote. */
+export interface Recorded {
+  /** The manifest entries of the files written. */
+  files: SyscallFileEntry[];
+  /**
+   * Events the tool said it lost (bpftrace's "Lost N events" when its ring buffer overflowed):
+   * calls missing from the files. Always 0 with strace, which stops the traced thread instead.
+   */
+  lostEvents: number;
+}
+
 /** A recording in progress. */
 export interface Recording {
-  /** Stops the tool(s) and returns the manifest entries of the files written. */
-  stop(): Promise<SyscallFileEntry[]>;
+  /** Stops the tool(s) and says what they wrote. */
+  stop(): Promise<Recorded>;
 }
 
 /**
@@ -100,16 +112,33 @@ async function startBpftrace(procs: Processes, traced: readonly Traced[], dir: s
   await writeFile(script, bpftraceScript(traced.map((t) => t.pid)));
   const path = `syscalls/${host}.bpftrace`;
   const out = join(dir, path);
+  // The log is appended to by every phase: this phase's part starts at its current size.
+  const log = join(work, 'bpftrace.log');
+  const logStart = (await stat(log).catch(() => null))?.size ?? 0;
   // A larger per-CPU ring buffer than the default 64 pages: bursts of a few thousand calls must not be lost.
-  const p = await procs.start('bpftrace', 'bpftrace', ['-o', out, script], { log: join(work, 'bpftrace.log'), env: { BPFTRACE_PERF_RB_PAGES: '1024' } });
+  const p = await procs.start('bpftrace', 'bpftrace', ['-o', out, script], { log, env: { BPFTRACE_PERF_RB_PAGES: '1024' } });
   await waitForText(out, 'Attaching', 'bpftrace to attach', p, 30_000);
   await sleep(1000); // the banner is printed before the probes are live
   return {
     async stop() {
       await procs.stop(p, 'SIGINT', 10_000);
-      return [{ host, path, format: 'bpftrace', clock: 'monotonic', offsetNs }];
+      // bpftrace prints "Lost N events" with its output (-o), but look in its stderr too.
+      const lostEvents = (await countLostEvents(out)) + (await countLostEvents(log, logStart));
+      return { files: [{ host, path, format: 'bpftrace', clock: 'monotonic', offsetNs }], lostEvents };
     },
   };
+}
+
+/** The events bpftrace reported lost in `file` (from byte `start`): the sum of its "Lost N events" lines. */
+export async function countLostEvents(file: string, start = 0): Promise<number> {
+  if (!existsSync(file)) return 0;
+  let lost = 0;
+  // Streamed: a long phase's output can be larger than memory allows reading at once.
+  for await (const line of createInterface({ input: createReadStream(file, { start }), crlfDelay: Infinity })) {
+    const m = /^Lost (\d+) events$/.exec(line);
+    if (m) lost += Number(m[1]);
+  }
+  return lost;
 }
 
 async function startStrace(procs: Processes, traced: readonly Traced[], dir: string, host: string, work: string): Promise<Recording> {
@@ -125,7 +154,7 @@ async function startStrace(procs: Processes, traced: readonly Traced[], dir: str
   return {
     async stop() {
       await Promise.all(running.map(({ p }) => procs.stop(p, 'SIGINT', 10_000)));
-      return running.map((r) => r.entry);
+      return { files: running.map((r) => r.entry), lostEvents: 0 };
     },
   };
 }

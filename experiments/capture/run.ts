@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const phases = await captureShop(opts, procs).finally(removeScratch);
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  for (const p of phases) console.log(`${p.dir}: ${p.spans} spans, ${(p.bytes / 1e6).toFixed(2)} MB${p.load ? `, ${p.load.requests} requests (${p.load.errors} failed) in ${p.load.seconds.toFixed(1)} s` : ''}`);
+  for (const p of phases) console.log(`${p.dir}: ${p.spans} spans, ${(p.bytes / 1e6).toFixed(2)} MB${p.load ? `, ${p.load.requests} requests (${p.load.errors} failed, ${p.load.timeouts} timed out) in ${p.load.seconds.toFixed(1)} s` : ''}${p.lostEvents > 0 ? `, ${p.lostEvents} syscall events LOST` : ''}`);
   const [idle, isolated, live] = phases.map((p) => p.dir);
   console.log(`done in ${seconds} s; run the method on it with:\n  npx tsx experiments/reproduce.ts --idle ${idle} --isolated ${isolated} --live ${live} --out results/real`);
 }

@@ -53,8 +53,6 @@ export interface Slot {
   to: number;
   /** Its active threads whose range lies within it (of basis 'signal' unless the profile's is 'calls'), in thread order. */
   candidates: ThreadSignals[];
-  /** Per candidate, the fraction of the span its active range covers. */
-  cover?: number[];
   /** Per candidate, whether it is a helper of a span its own thread covers (see above); absent: none is. */
   helper?: boolean[];
   /** The profile marks the span pooled (ProfileSpan.pooled): every candidate is chosen, and its threads may serve overlapping spans of its service. */
@@ -144,7 +142,7 @@ export function planTraces(ranges: Table, spans: Table, signals: Signals, profil
           const [from, to] = spanWindow(s, tol);
           slotOf.set(s.spanId, slots.length);
           const threads = profiled!.pooled ? candidates.length : Math.min(role.threads, candidates.length);
-          slots.push({ span: s, key, threads, from, to, candidates, cover: rows.map(coverOf), ...(helpers ? { helper: rows.map((c) => !covers(c)) } : {}), ...(profiled!.pooled ? { pooled: true } : {}) });
+          slots.push({ span: s, key, threads, from, to, candidates, ...(helpers ? { helper: rows.map((c) => !covers(c)) } : {}), ...(profiled!.pooled ? { pooled: true } : {}) });
         }
       }
     }

@@ -46,6 +46,11 @@ export interface Evaluation {
   /** One row per trace type (sorted), the columns of {@link Accuracy} after trace_type. */
   byType: Table;
   overall: Accuracy;
+  /**
+   * Truth rows that repeat an earlier row of the same span with the same (host, pid, tid): each span
+   * is evaluated once whatever its copies. (A span whose copies disagree is an error.)
+   */
+  duplicate_truth: number;
 }
 
 /** The status, in Evaluation.spans, of a truth span that the stitched table has no row for. */
@@ -67,13 +72,24 @@ interface Row {
  * Evaluates stitchTraces' table against a truth table (trace_id, span_id, host, pid, tid). Every
  * truth span counts: one the stitched table lacks is wrong at both levels (status 'missing' in
  * Evaluation.spans), so a stitcher cannot raise its accuracy by dropping spans. Its trace type is
- * read from `spans` (the live spans table) when given, else from the stitched rows of its trace,
- * else it is '' (a trace the stitching never saw).
+ * read from `spans` (the live spans table) when given, else from another span of its trace in the
+ * stitched table (every span of a trace has its root's type), else it is '' (a trace the
+ * stitching never saw); an empty type is never taken over a known one. Truth rows repeating a
+ * span are counted once (Evaluation.duplicate_truth); copies that disagree on its thread throw,
+ * naming the span.
  */
 export function evaluate(stitched: Table, truth: Table, spans?: Table): Evaluation {
   const [tTrace, tSpan, tHost, tPid, tTid] = ['trace_id', 'span_id', 'host', 'pid', 'tid'].map((c) => truth.array(c));
-  const truthOf = new Map<string, { host: string; pid: number; tid: number }>();
-  for (let r = 0; r < truth.numRows(); r++) truthOf.set(`${tTrace[r]}\u0000${tSpan[r]}`, { host: tHost[r] as string, pid: tPid[r] as number, tid: tTid[r] as number });
+  const truthOf = new Map<string, { trace: string; span: string; host: string; pid: number; tid: number }>();
+  let duplicates = 0;
+  for (let r = 0; r < truth.numRows(); r++) {
+    const key = `${tTrace[r]}\u0000${tSpan[r]}`;
+    const t = { trace: tTrace[r] as string, span: tSpan[r] as string, host: tHost[r] as string, pid: tPid[r] as number, tid: tTid[r] as number };
+    const prev = truthOf.get(key);
+    if (prev === undefined) truthOf.set(key, t);
+    else if (prev.host === t.host && prev.pid === t.pid && prev.tid === t.tid) duplicates++;
+    else throw new Error(`evaluate: truth has span ${t.trace}/${t.span} twice with different threads: ${prev.host}/${prev.pid}/${prev.tid} and ${t.host}/${t.pid}/${t.tid}`);
+  }
   const [trace, span, type, service, status, host, pid, tid] = ['trace_id', 'span_id', 'trace_type', 'service', 'status', 'host', 'pid', 'tid'].map((c) => stitched.array(c));
   const rows: Row[] = [];
   const out = {
@@ -107,24 +123,22 @@ export function evaluate(stitched: Table, truth: Table, spans?: Table): Evaluati
   const typeOf = new Map<string, string>();
   for (let r = 0; r < stitched.numRows(); r++) {
     seen.add(`${trace[r]}\u0000${span[r]}`);
-    typeOf.set(trace[r] as string, type[r] as string);
+    if (type[r]) typeOf.set(trace[r] as string, type[r] as string);
   }
   const serviceOf = new Map<string, string>();
   if (spans) {
     const [sTrace, sSpan, sType, sService] = ['trace_id', 'span_id', 'trace_type', 'service'].map((c) => spans.array(c));
     for (let r = 0; r < spans.numRows(); r++) {
-      typeOf.set(sTrace[r] as string, (sType[r] as string | null) ?? '');
+      if (sType[r]) typeOf.set(sTrace[r] as string, sType[r] as string);
       serviceOf.set(`${sTrace[r]}\u0000${sSpan[r]}`, sService[r] as string);
     }
   }
-  for (let r = 0; r < truth.numRows(); r++) {
-    const key = `${tTrace[r]}\u0000${tSpan[r]}`;
+  for (const [key, t] of truthOf) {
     if (seen.has(key)) continue;
-    const t = truthOf.get(key)!;
-    const row = { trace: tTrace[r] as string, type: typeOf.get(tTrace[r] as string) ?? '', service: serviceOf.get(key) ?? '' };
+    const row = { trace: t.trace, type: typeOf.get(t.trace) ?? '', service: serviceOf.get(key) ?? '' };
     rows.push({ ...row, stitched: false, process: false, thread: false, hasTruth: true, present: false });
     out.trace_id.push(row.trace);
-    out.span_id.push(tSpan[r] as string);
+    out.span_id.push(t.span);
     out.trace_type.push(row.type);
     out.service.push(row.service);
     out.status.push(MISSING);
@@ -143,7 +157,7 @@ export function evaluate(stitched: Table, truth: Table, spans?: Table): Evaluati
     trace_type: types,
     ...Object.fromEntries(ACCURACY_COLUMNS.map((c) => [c, perType.map((a) => a[c])])),
   });
-  return { spans: aq.table(out), byType, overall: accuracy(rows) };
+  return { spans: aq.table(out), byType, overall: accuracy(rows), duplicate_truth: duplicates };
 }
 
 const ACCURACY_COLUMNS = [

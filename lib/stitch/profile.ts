@@ -73,7 +73,11 @@ export function roleLabel(role: SpanRole): string {
   return role.kind === 'merged' ? `merged ${role.into}` : 'none';
 }
 
-/** Builds the profiles from the served table of an isolated capture (serveSpans). */
+/**
+ * Builds the profiles from the served table of an isolated capture (serveSpans). Throws, naming
+ * them, when a non-empty table lacks columns the profiles read (cover included: without it every
+ * span would look uncovered).
+ */
 export function buildProfiles(served: Table): Profiles {
   const instances = traceInstances(served);
   const byType = new Map<string, TraceProfile>();
@@ -149,11 +153,16 @@ interface Instance {
   spans: Map<string, { service: string; operation: string; role: SpanRole; cover: number }>;
 }
 
+/** The served table's columns the profiles read (serveSpans writes them all). */
+const SERVED_COLUMNS = ['trace_id', 'span_id', 'trace_type', 'service', 'operation', 'span_key', 'role', 'into', 'basis', 'cover'];
+
 /** Each trace of the served table with the role of each of its spans. */
 function traceInstances(served: Table): Map<string, Instance> {
-  const cols = ['trace_id', 'span_id', 'trace_type', 'service', 'operation', 'span_key', 'role', 'into', 'basis'].map((c) => served.array(c) as string[]);
-  const [traceIds, spanIds, types, services, ops, keys, roles, intos, bases] = cols;
-  const covers = served.columnNames().includes('cover') ? (served.array('cover') as (number | null)[]) : null;
+  // An empty table (no isolated capture) may have no columns at all; arquero reads a missing column as empty.
+  const missing = served.numRows() === 0 ? [] : SERVED_COLUMNS.filter((c) => !served.columnNames().includes(c));
+  if (missing.length > 0) throw new Error(`buildProfiles: the served table has no ${missing.map((c) => `"${c}"`).join(', ')} column (serveSpans writes it)`);
+  const [traceIds, spanIds, types, services, ops, keys, roles, intos, bases] = SERVED_COLUMNS.slice(0, -1).map((c) => served.array(c) as string[]);
+  const covers = served.array('cover') as (number | null)[];
   const keyOf = new Map<string, string>();
   for (let r = 0; r < served.numRows(); r++) keyOf.set(`${traceIds[r]}\u0000${spanIds[r]}`, keys[r]);
   const out = new Map<string, Instance>();
@@ -166,7 +175,7 @@ function traceInstances(served: Table): Map<string, Instance> {
     else if (roles[r] === 'merged') role = { kind: 'merged', into: keyOf.get(`${traceIds[r]}\u0000${intos[r]}`) ?? intos[r] };
     else role = { kind: 'none' };
     // The main thread's row comes first (serveSpans' order).
-    const cover = prev?.role.kind === 'own' ? prev.cover : role.kind === 'own' ? covers?.[r] ?? 0 : 0;
+    const cover = prev?.role.kind === 'own' ? prev.cover : role.kind === 'own' ? covers[r] ?? 0 : 0;
     t.spans.set(keys[r], { service: services[r], operation: ops[r], role, cover });
   }
   return out;

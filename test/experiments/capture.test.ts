@@ -6,15 +6,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { execFile, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadCapture } from '../../lib/capture/index';
 import { truthRows } from '../../experiments/capture/assemble';
 import { PHASES, captureShop, prerequisites, shortOptions } from '../../experiments/capture/harness';
 import { TASKS, runIsolated, runLive } from '../../experiments/capture/load';
-import { bpftraceScript } from '../../experiments/capture/recorder';
+import { Processes } from '../../experiments/capture/processes';
+import { bpftraceScript, countLostEvents } from '../../experiments/capture/recorder';
+
+const ROOT = resolve(__dirname, '..', '..');
 
 /** A server on every port of `replicas` that answers after `delayMs` and records concurrency. */
 async function countingServer(delayMs: number) {
@@ -70,6 +74,111 @@ test('the live load keeps `concurrency` requests in flight and stops at `request
   }
 });
 
+test('a request without a complete response in timeoutMs is a timeout and an error, and the run goes on', async () => {
+  // Health probes hang (never answered); the front-end's endpoints answer at once.
+  const server = createServer((req, res) => {
+    if (req.url !== '/health') res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const replicas = new Map([...new Set(TASKS.flatMap((t) => t.targets))].map((s) => [s, [port]]));
+  try {
+    const started = Date.now();
+    const stats = await runIsolated(replicas, { perType: 2, seed: 4, gapMs: [0, 1], timeoutMs: 150 });
+    assert.equal(stats.requests, 2 * TASKS.length);
+    assert.equal(stats.timeouts, 2, 'the two health probes');
+    assert.equal(stats.errors, 2);
+    assert.match(stats.firstErrors[0], /GET \/health on .*: no complete response after 150 ms/);
+    // Two timeouts of 150 ms, not a hang: well under the test's own limits.
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('stopping a process that vanishes before the SIGKILL fallback does not throw', async () => {
+  const procs = new Processes();
+  const dir = mkdtempSync(join(tmpdir(), 'procs-'));
+  const kill = process.kill;
+  try {
+    const p = await procs.start('sleeper', 'sleep', ['0.4'], { log: join(dir, 'log') });
+    // SIGTERM is lost, and SIGKILL finds the process gone (ESRCH): the race of a process exiting
+    // between the grace period's check and the kill. Unguarded, the timer's throw is uncaught.
+    process.kill = ((pid: number, signal?: string | number) => {
+      if (pid !== p.pid) return kill(pid, signal);
+      if (signal === 'SIGKILL') throw Object.assign(new Error(`kill ESRCH`), { code: 'ESRCH' });
+      return true;
+    }) as typeof process.kill;
+    await procs.stop(p, 'SIGTERM', 50);
+    assert.deepEqual(procs.list(), []);
+  } finally {
+    process.kill = kill;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lost events are the sum of bpftrace\'s "Lost N events" lines, from the given byte on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lost-'));
+  try {
+    const file = join(dir, 'out.bpftrace');
+    writeFileSync(file, 'Attaching 3 probes...\n1 2 2 0 5 10 x\nLost 12 events\n');
+    const first = statSync(file).size;
+    // A record whose comm says "Lost 3 events" is not a report: the whole line must match.
+    appendFileSync(file, '1 2 2 0 5 10 Lost 3 events\n\nLost 30 events\nLost 1 events\n');
+    assert.equal(await countLostEvents(file), 43);
+    assert.equal(await countLostEvents(file, first), 31);
+    assert.equal(await countLostEvents(join(dir, 'absent')), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the front-end refuses to start when the SDK span lacks _performanceStartTime, and starts when it has it', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'front-end-'));
+  // A free port for the healthy start.
+  const probe: Server = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  const env = { ...process.env, SHOP_SERVICE: 'front-end', SHOP_INSTANCE: 'front-end-0', SHOP_HOST: 'h', SHOP_PORT: String(port), SHOP_SEED: '1', SHOP_PEERS: '{}', SHOP_MONO_TO_REAL_NS: '0' };
+  const script = join(ROOT, 'experiments', 'capture', 'services', 'front-end.cjs');
+  try {
+    // A preload that makes every span come without the field, as an SDK that renamed it would.
+    const preload = join(dir, 'no-field.cjs');
+    writeFileSync(preload, [
+      `const base = require(${JSON.stringify(require.resolve('@opentelemetry/sdk-trace-base', { paths: [ROOT] }))});`,
+      'const getTracer = base.BasicTracerProvider.prototype.getTracer;',
+      'base.BasicTracerProvider.prototype.getTracer = function (...args) {',
+      '  const tracer = getTracer.apply(this, args);',
+      '  const startSpan = tracer.startSpan;',
+      '  tracer.startSpan = function (...a) { const span = startSpan.apply(this, a); delete span._performanceStartTime; return span; };',
+      '  return tracer;',
+      '};',
+    ].join('\n'));
+    const failed = await new Promise<{ code: number | string | null | undefined; stderr: string }>((done) => {
+      execFile(process.execPath, ['-r', preload, script], { env, timeout: 20_000 }, (e, _out, stderr) => done({ code: e?.code, stderr }));
+    });
+    assert.equal(failed.code, 1, 'front-end did not exit with status 1');
+    assert.match(failed.stderr, /_performanceStartTime/);
+    assert.match(failed.stderr, /sdk-trace-base 2\.12\.1/);
+    // Without the preload it gets past the check and answers.
+    const child = spawn(process.execPath, [script], { env, stdio: 'ignore' });
+    try {
+      const until = Date.now() + 20_000;
+      let status: number | undefined;
+      while (status === undefined && Date.now() < until && child.exitCode === null) {
+        status = await new Promise<number | undefined>((r) => get({ host: '127.0.0.1', port, path: '/__spans' }, (res) => (res.resume(), r(res.statusCode))).on('error', () => setTimeout(() => r(undefined), 100)));
+      }
+      assert.equal(status, 200, `front-end exited with ${child.exitCode} or never listened`);
+    } finally {
+      child.kill();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('truth rows come from process.pid and thread.id; a span without thread.id is refused', () => {
   const attr = (key: string, v: string | number) => ({ key, value: { intValue: v } });
   const doc = {
@@ -121,6 +230,9 @@ test('a short real recording of the shop loads, and every span has its thread\'s
       const c = await loadCapture(phase.dir);
       assert.equal(c.manifest.source, 'real');
       assert.equal(c.manifest.mode, phase.mode);
+      // The tracer's lost events are counted per phase and kept in the manifest (0 unless it overflowed).
+      assert.ok(Number.isInteger(phase.lostEvents) && phase.lostEvents >= 0);
+      assert.equal(c.manifest.generator.params?.lostEvents, phase.lostEvents);
       assert.ok(c.syscalls.numRows() > 0, `${phase.mode}: no syscalls`);
       // Every call is of a listed process: the eBPF filter or strace -p kept the shop only.
       assert.equal(c.problems.total('pid not in processes.csv'), 0, c.problems.summary().join('\n'));

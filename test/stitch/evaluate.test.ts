@@ -54,6 +54,29 @@ test('without the spans table, a missing span takes its type from its trace, els
   assert.deepEqual((ev.byType.objects() as Record<string, unknown>[]).map((r) => [r.trace_type, r.spans, r.missing, r.acc_thread]), [['', 1, 1, 0], ['X', 2, 1, 0.5]]);
 });
 
+test('a missing span takes its trace type from a typed stitched row of its trace, even past an untyped one', () => {
+  // t1's rows: s1 typed X, s2 untyped (''); s3 is missing. Whichever row comes last, s3 is of type X.
+  const rows = { trace_id: ['t1', 't1'], span_id: ['s1', 's2'], service: ['a', 'a'], status: [STITCHED, STITCHED], host: ['h', 'h'], pid: [1, 1], tid: [2, 2] };
+  const truth = truthTable([['t1', 's1', 'h', 1, 2], ['t1', 's2', 'h', 1, 2], ['t1', 's3', 'h', 1, 3]]);
+  for (const types of [['X', ''], ['', 'X']]) {
+    const ev = evaluate(aq.table({ ...rows, trace_type: types }), truth);
+    const missing = (ev.spans.objects() as Record<string, unknown>[]).find((r) => r.span_id === 's3')!;
+    assert.equal(missing.trace_type, 'X', `types ${types}`);
+  }
+});
+
+test('duplicate truth rows are counted once and reported; copies that disagree are an error naming the span', () => {
+  const stitched = aq.table({ trace_id: ['t1'], span_id: ['s1'], trace_type: ['X'], service: ['a'], status: [STITCHED], host: ['h'], pid: [1], tid: [2] });
+  // s1 (stitched, right) twice, s2 (missing) three times: 2 spans, 1 right, 1 missing, 3 duplicate rows.
+  const dup = truthTable([['t1', 's1', 'h', 1, 2], ['t1', 's2', 'h', 1, 3], ['t1', 's1', 'h', 1, 2], ['t1', 's2', 'h', 1, 3], ['t1', 's2', 'h', 1, 3]]);
+  const ev = evaluate(stitched, dup);
+  assert.equal(ev.duplicate_truth, 3);
+  assert.deepEqual([ev.overall.spans, ev.overall.missing, ev.overall.thread_ok, ev.overall.acc_thread], [2, 1, 1, 0.5]);
+  assert.deepEqual((ev.spans.objects() as Record<string, unknown>[]).map((r) => [r.span_id, r.status]), [['s1', STITCHED], ['s2', 'missing']]);
+  assert.equal(evaluate(stitched, truthTable([['t1', 's1', 'h', 1, 2]])).duplicate_truth, 0);
+  assert.throws(() => evaluate(stitched, truthTable([['t1', 's2', 'h', 1, 3], ['t1', 's2', 'h', 1, 4]])), /span t1\/s2 twice with different threads: h\/1\/3 and h\/1\/4/);
+});
+
 test('a trace type with no evaluated span has NaN accuracies, not 0 or 1', () => {
   const stitched = aq.table({ trace_id: ['t'], span_id: ['s'], trace_type: ['Z'], service: ['a'], status: [STITCHED], host: ['h'], pid: [1], tid: [2] });
   const ev = evaluate(stitched, truthTable([]));

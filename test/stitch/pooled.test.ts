@@ -16,7 +16,7 @@ const idleOf = (service: string) => new Map<string, { scorer: SequenceScorer }>(
 test('pooled: more than half of the instances where the span is own had several own threads', () => {
   const rows: Record<string, unknown>[] = [];
   const own = (trace: string, key: string, tids: number[]) => tids.forEach((tid) => rows.push({
-    trace_id: trace, span_id: `${trace}${key}`, trace_type: 'T', service: 'S', operation: key, span_key: `S ${key}#1`, role: 'own', basis: 'signal', thread: `h/10/${tid}`, into: '',
+    trace_id: trace, span_id: `${trace}${key}`, trace_type: 'T', service: 'S', operation: key, span_key: `S ${key}#1`, role: 'own', basis: 'signal', thread: `h/10/${tid}`, into: '', cover: 1,
   }));
   // x: 2, 3, 2 threads and 1 thread: 3 of 4 own instances -> pooled (mode: own 2).
   // y: 2 threads in 2 of 4 instances: half, not more -> not pooled.

@@ -175,7 +175,7 @@ test('profiles: the mode role per span over instances, its support, and conformi
   // Five instances of type T with spans x (service a) and y (service b); y is merged into x in one instance.
   const rows: Record<string, unknown>[] = [];
   const add = (trace: string, span: string, key: string, service: string, role: string, tid: number | null, into = '') =>
-    rows.push({ trace_id: trace, span_id: span, trace_type: 'T', service, operation: key.split(' ')[1].split('#')[0], span_key: key, role, basis: role === 'own' ? 'signal' : '', thread: tid === null ? '' : `h/1/${tid}`, into });
+    rows.push({ trace_id: trace, span_id: span, trace_type: 'T', service, operation: key.split(' ')[1].split('#')[0], span_key: key, role, basis: role === 'own' ? 'signal' : '', thread: tid === null ? '' : `h/1/${tid}`, into, cover: role === 'own' ? 1 : null });
   for (const t of ['t1', 't2', 't3']) {
     add(t, `${t}x`, 'a opx#1', 'a', 'own', 1);
     add(t, `${t}y`, 'b opy#1', 'b', 'own', 2);
@@ -204,6 +204,10 @@ test('profiles: the mode role per span over instances, its support, and conformi
     ['a', 1, 4, true], ['a', 2, 1, false],
     ['b', 0, 1, false], ['b', 1, 4, true],
   ]);
+  // Without the cover column every span would look uncovered: refused, naming the column.
+  assert.throws(() => buildProfiles(served.select(aq.not('cover'))), /served table has no "cover" column/);
+  // An empty table (no instances) has no columns to check and no profiles.
+  assert.equal(buildProfiles(aq.table({})).byType.size, 0);
 });
 
 test('a database span whose calls are an idle routine (a ping) is served by calls; one connection thread serves successive queries', async () => {

@@ -23,7 +23,7 @@ const { createHash } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 const api = require('@opentelemetry/api');
 const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
-const { SimpleSpanProcessor, InMemorySpanExporter } = require('@opentelemetry/sdk-trace-base');
+const { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter } = require('@opentelemetry/sdk-trace-base');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { registerInstrumentations } = require('@opentelemetry/instrumentation');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
@@ -60,9 +60,24 @@ class HashIdGenerator {
  * harness measured: the same footing as the eBPF timestamps. The end follows (start + duration).
  */
 const hrAtPerfZero = process.hrtime.bigint() - BigInt(Math.round(performance.now() * 1e6));
+
+/*
+ * The SDK's private field read above: the SDK version this was written against. Another version may
+ * rename or drop it, which would silently give every span a wrong start, so its absence is fatal.
+ */
+const PINNED_SDK = '@opentelemetry/sdk-trace-base 2.12.1 (its Span lives in @opentelemetry/sdk-trace 2.12.1)';
+function performanceStartMs(span) {
+  const ms = span._performanceStartTime;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new Error(`front-end: the OpenTelemetry SDK's Span has no numeric private field _performanceStartTime (got ${typeof ms}); `
+      + `the span start re-basing (MonotonicStart) was written against ${PINNED_SDK}: pin that version or adapt MonotonicStart`);
+  }
+  return ms;
+}
+
 class MonotonicStart {
   onStart(span) {
-    const ns = hrAtPerfZero + BigInt(Math.round(span._performanceStartTime * 1e6)) + MONO_TO_REAL_NS;
+    const ns = hrAtPerfZero + BigInt(Math.round(performanceStartMs(span) * 1e6)) + MONO_TO_REAL_NS;
     span.startTime = [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
     span.setAttribute('thread.id', process.pid);
   }
@@ -87,6 +102,12 @@ const provider = new NodeTracerProvider({
   spanProcessors: [new MonotonicStart(), new SimpleSpanProcessor(exporter)],
 });
 provider.register();
+
+// Checked once at start-up, on a span of a provider with no processor (nothing is exported), so a
+// missing field stops the service before it listens rather than inside the http instrumentation.
+const probe = new BasicTracerProvider().getTracer('startup-check').startSpan('startup-check');
+performanceStartMs(probe);
+probe.end();
 
 /*
  * The route of the outgoing call being made, for its client span's name: set by call() right
