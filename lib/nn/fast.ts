@@ -15,7 +15,10 @@ export const SCORE_CHUNK = 512;
 /** Sorted windows per prefix-tree kernel call: more share more prefixes; 8192 keep the states (4 x 2 MB at 64 units) in memory cheaply. */
 export const TREE_CHUNK = 8192;
 
-/** Shards a training batch is cut into, whatever the number of workers (2: the cores here). */
+/**
+ * Shards a training batch is cut into, whatever the number of workers: so training keeps at most
+ * this many workers busy (2: the cores of the machine the kit was tuned on).
+ */
 export const GRAD_SHARDS = 2;
 
 let local: LstmKernel | null = null;
@@ -82,7 +85,8 @@ export function lexicographicOrder(windows: Int32Array, n: number, V: number): I
 
 /**
  * The weighted loss sum(w·l) of a batch and its gradient (not divided by the batch weight), from
- * GRAD_SHARDS fixed shards summed in order, on `workers` threads (0: this one).
+ * GRAD_SHARDS fixed shards summed in order, on `workers` threads (0: this one; at most GRAD_SHARDS
+ * are used, one per shard).
  */
 export async function fastLossAndGradient(
   params: Float32Array,
@@ -107,7 +111,7 @@ export async function fastLossAndGradient(
       const grad = new Float32Array(params.length);
       shards[k] = { loss: localKernel().lossAndGradient(params, sizes, w, y, c, grad), grad };
     } else {
-      const job = kernelPool(workers).run({ kind: 'grad', params, sizes, windows: w.slice(), next: y.slice(), weights: c.slice() });
+      const job = kernelPool(Math.min(workers, GRAD_SHARDS)).run({ kind: 'grad', params, sizes, windows: w.slice(), next: y.slice(), weights: c.slice() });
       jobs.push(job.then((r) => void (shards[k] = r as { loss: number; grad: Float32Array })));
     }
   }

@@ -48,7 +48,14 @@ interface Exports {
   __heap_base: { value: number };
 }
 
+let bytes: Uint8Array | null = null;
 let compiled: object | null = null;
+
+/** The kernel's WebAssembly bytes (lstm-kernel.wasm), read once per thread. */
+export function kernelBytes(): Uint8Array {
+  bytes ??= readFileSync(path.join(__dirname, 'lstm-kernel.wasm'));
+  return bytes;
+}
 
 /** One instance of the kernel with its own memory (one per thread). */
 export class LstmKernel {
@@ -57,7 +64,7 @@ export class LstmKernel {
   private readonly base: number;
 
   constructor() {
-    compiled ??= new wasm.Module(readFileSync(path.join(__dirname, 'lstm-kernel.wasm')));
+    compiled ??= new wasm.Module(kernelBytes());
     this.exports = new wasm.Instance(compiled, { env: { memory: this.memory } }).exports as unknown as Exports;
     this.base = (this.exports.__heap_base.value + 63) & ~63;
   }

@@ -1,6 +1,6 @@
 /**
- * Worker threads running the LSTM kernel, so scoring and training use every core (the WebAssembly
- * kernel is single-threaded). Jobs are pure functions of their inputs and each lands in its own
+ * Worker threads running the LSTM kernel, so that scoring uses every core and training the
+ * gradient shards' (GRAD_SHARDS in fast.ts) while the WebAssembly kernel is single-threaded. Jobs are pure functions of their inputs and each lands in its own
  * slot of the result, so results do not depend on which worker ran what, nor on how many there are.
  *
  * The entry is a small CommonJS file (pool-worker.cjs) that registers tsx's require hook and loads
@@ -112,19 +112,39 @@ export class KernelPool {
   }
 }
 
-let shared: KernelPool | null = null;
+/** The process's open pools, one per size: a caller asking for another size never stops another's jobs. */
+const pools = new Map<number, KernelPool>();
+/** Terminations of pools that closed, awaited by {@link terminateKernelPools}. */
+const stopping = new Set<Promise<void>>();
 
 /** Workers the engine uses by default: one per core (os.availableParallelism), at most 8. */
 export function defaultWorkers(): number {
   return Math.min(8, os.availableParallelism());
 }
 
-/** The process's pool of `size` workers, created on first use (and anew at another size, or after it closed). */
+/** The process's pool of `size` workers, created on first use, and anew once it has closed (a failed worker or a terminate). */
 export function kernelPool(size: number): KernelPool {
-  if (shared && (shared.size !== size || !shared.open)) {
-    void shared.terminate();
-    shared = null;
-  }
-  shared ??= new KernelPool(size);
-  return shared;
+  const pool = pools.get(size);
+  if (pool?.open) return pool;
+  if (pool) retire(pool);
+  const fresh = new KernelPool(size);
+  pools.set(size, fresh);
+  return fresh;
+}
+
+/** Terminates every pool (their queued and running jobs fail) and waits until all their workers have exited. */
+export async function terminateKernelPools(): Promise<void> {
+  for (const pool of pools.values()) retire(pool);
+  pools.clear();
+  await Promise.all(stopping);
+}
+
+/** Stops a pool's remaining workers (a closed pool may still have live ones), tracked until they exit. */
+function retire(pool: KernelPool): void {
+  // Never rejects: a worker that cannot be stopped has already failed its jobs.
+  const done = pool
+    .terminate()
+    .catch(() => undefined)
+    .finally(() => stopping.delete(done));
+  stopping.add(done);
 }

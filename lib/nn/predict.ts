@@ -4,8 +4,8 @@
  * likelihood is the mean score).
  *
  * Two engines compute it from the same weights: the fast engine (default for one-layer models: the
- * WebAssembly kernel, on worker threads for large sets, with a per-model cache of the probabilities
- * of every window it has scored) and tf.layers (`engine: 'layers'`, and any stacked model).
+ * WebAssembly kernel, on worker threads for large sets, with a cache per model of the probabilities
+ * of the windows it has scored, CACHE_MAX_FLOATS for all models together) and tf.layers (`engine: 'layers'`, and any stacked model).
  */
 import * as tf from '@tensorflow/tfjs';
 import { TupleIndex } from '../seq/windows';
@@ -58,65 +58,117 @@ export async function predictScores(model: NextTokenModel, rows: Windows, opts: 
 /** The probabilities of the windows a model has scored, valid while its weights hash to `key`. */
 interface ScoreCache {
   key: string;
+  vocabSize: number;
+  /** Windows whose probabilities are in `probs`: a window enters only once its row is written. */
   index: TupleIndex;
-  /** Row r's probabilities at r * vocabSize. */
+  /** Row r's probabilities at r * vocabSize (the array grows by doubling). */
   probs: Float32Array;
-  /** Calls on one model run one after the other, so a window in the index always has its row filled. */
-  queue: Promise<unknown>;
 }
 
-/** Cached probabilities per model at most (floats; 32M = 128 MB), beyond which the cache starts over. */
-const CACHE_MAX_FLOATS = 32 * 1024 * 1024;
+/** Cached probabilities of all models together at most (floats; 32M = 128 MB): the least recently used models' caches are dropped first. */
+export const CACHE_MAX_FLOATS = 32 * 1024 * 1024;
 
 const caches = new WeakMap<NextTokenModel, ScoreCache>();
+/** Every cache, least recently used first; weak, so a model's cache goes when the model does. */
+let recency: WeakRef<ScoreCache>[] = [];
 
 async function fastScores(model: NextTokenModel, rows: Windows, opts: PredictOptions): Promise<Float32Array> {
   const params = readParams(model);
+  const { n, vocabSize: V } = model.config;
   const key = hashFloats(params);
   let cache = opts.cache === false ? undefined : caches.get(model);
   if (!cache || cache.key !== key) {
-    cache = { key, index: new TupleIndex(model.config.n), probs: new Float32Array(0), queue: Promise.resolve() };
+    cache = { key, vocabSize: V, index: new TupleIndex(n), probs: new Float32Array(0) };
     if (opts.cache !== false) caches.set(model, cache);
   }
-  const c = cache;
-  const result = c.queue.then(() => scoreWithCache(model, params, c, rows, opts));
-  c.queue = result.catch(() => undefined);
-  return result;
-}
-
-async function scoreWithCache(model: NextTokenModel, params: Float32Array, cache: ScoreCache, rows: Windows, opts: PredictOptions): Promise<Float32Array> {
-  const { n, vocabSize: V } = model.config;
+  if (opts.cache !== false) touch(cache);
+  // Cached windows are read now and new ones computed, then added: the result never depends on
+  // what other calls do to the cache meanwhile, and a failed call leaves the cache as it was.
   const count = rows.next.length;
-  if ((cache.index.size + count) * V > CACHE_MAX_FLOATS) {
-    cache.index = new TupleIndex(n);
-    cache.probs = new Float32Array(0);
-  }
-  const before = cache.index.size;
-  const contextOf = new Int32Array(count);
-  const fresh: number[] = [];
-  for (let r = 0; r < count; r++) {
-    const row = cache.index.add(rows.windows, r * n);
-    contextOf[r] = row;
-    if (row === before + fresh.length) fresh.push(r);
-  }
-  if (fresh.length > 0) {
-    const windows = new Int32Array(fresh.length * n);
-    fresh.forEach((r, k) => windows.set(rows.windows.subarray(r * n, r * n + n), k * n));
-    const workers = opts.workers ?? (fresh.length >= WORKER_MIN_WINDOWS ? defaultWorkers() : 0);
-    const probs = await fastProbabilities(params, kernelSizes(model.config), windows, workers, opts.prefixTree ?? true);
-    if (cache.probs.length < cache.index.size * V) {
-      const grown = new Float32Array(Math.max(cache.index.size * V, cache.probs.length * 2));
-      grown.set(cache.probs.subarray(0, before * V));
-      cache.probs = grown;
-    }
-    cache.probs.set(probs, before * V);
-  }
   const scores = new Float32Array(count);
-  for (let r = 0; r < count; r++) scores[r] = cache.probs[contextOf[r] * V + rows.next[r]];
+  const fresh = new TupleIndex(n);
+  const freshOf = new Int32Array(count).fill(-1);
+  for (let r = 0; r < count; r++) {
+    const row = cache.index.find(rows.windows, r * n);
+    if (row >= 0) scores[r] = cache.probs[row * V + rows.next[r]];
+    else freshOf[r] = fresh.add(rows.windows, r * n);
+  }
+  if (fresh.size === 0) return scores;
+  const windows = fresh.tuples();
+  const workers = opts.workers ?? (fresh.size >= WORKER_MIN_WINDOWS ? defaultWorkers() : 0);
+  const probs = await fastProbabilities(params, kernelSizes(model.config), windows, workers, opts.prefixTree ?? true);
+  for (let r = 0; r < count; r++) if (freshOf[r] >= 0) scores[r] = probs[freshOf[r] * V + rows.next[r]];
+  if (opts.cache !== false) store(cache, windows, probs);
   return scores;
 }
 
-/** Two 32-bit hashes of some floats' bits (FNV-1a and a multiply-rotate): a change of any weight changes the key (up to a 2^-64 collision). */
+/** Adds computed windows (those not already there) and their probabilities to a cache, within the global limit. */
+function store(cache: ScoreCache, windows: Int32Array, probs: Float32Array): void {
+  const V = cache.vocabSize;
+  const rows = probs.length / V;
+  const needed = (cache.index.size + rows) * V;
+  if (needed > cache.probs.length) {
+    const size = Math.max(needed, Math.min(2 * cache.probs.length, CACHE_MAX_FLOATS));
+    if (!makeRoom(cache, size - cache.probs.length)) {
+      // Too large even alone: start over with these windows, if they fit.
+      clear(cache);
+      if (rows * V <= CACHE_MAX_FLOATS) store(cache, windows, probs);
+      return;
+    }
+    const grown = new Float32Array(size);
+    grown.set(cache.probs.subarray(0, cache.index.size * V));
+    cache.probs = grown;
+  }
+  const n = cache.index.width;
+  for (let k = 0; k < rows; k++) {
+    const before = cache.index.size;
+    const row = cache.index.add(windows, k * n);
+    if (row === before) cache.probs.set(probs.subarray(k * V, (k + 1) * V), row * V);
+  }
+}
+
+/** Floats the score caches of all models hold together (at most CACHE_MAX_FLOATS). */
+export function scoreCacheFloats(): number {
+  return recency.reduce((sum, ref) => sum + (ref.deref()?.probs.length ?? 0), 0);
+}
+
+/** Marks a cache as the most recently used (and forgets caches that were collected). */
+function touch(cache: ScoreCache): void {
+  recency = recency.filter((ref) => {
+    const c = ref.deref();
+    return c !== undefined && c !== cache;
+  });
+  recency.push(new WeakRef(cache));
+}
+
+/**
+ * Drops the least recently used other caches until `floats` more fit under CACHE_MAX_FLOATS
+ * beside `cache`'s; false if they would not fit even alone (nothing is dropped then).
+ */
+function makeRoom(cache: ScoreCache, floats: number): boolean {
+  if (cache.probs.length + floats > CACHE_MAX_FLOATS) return false;
+  const others = recency.map((ref) => ref.deref()).filter((c): c is ScoreCache => c !== undefined && c !== cache);
+  let total = others.reduce((sum, c) => sum + c.probs.length, cache.probs.length + floats);
+  for (const c of others) {
+    if (total <= CACHE_MAX_FLOATS) break;
+    total -= c.probs.length;
+    clear(c);
+  }
+  return true;
+}
+
+function clear(cache: ScoreCache): void {
+  cache.index = new TupleIndex(cache.index.width);
+  cache.probs = new Float32Array(0);
+}
+
+/**
+ * Two 32-bit hashes of some floats' bits (FNV-1a and a multiply-rotate). Every step of each is a
+ * bijection of the running hash and of the word it takes in, so a change of any one weight always
+ * changes both; changes of several weights (a training step) collide only by chance, about 2^-64
+ * if the two behave as independent random hashes. Not cryptographic: weights could be crafted to
+ * collide.
+ */
 function hashFloats(a: Float32Array): string {
   const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
   let h1 = 0x811c9dc5;

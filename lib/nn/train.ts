@@ -25,7 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WindowSet } from '../seq/windows';
-import { Adam, fastLossAndGradient } from './fast';
+import { Rng } from '../sim/rng';
+import { Adam, GRAD_SHARDS, fastLossAndGradient } from './fast';
 import { EPSILON } from './kernel';
 import { checkIds, oneHot, oneHotWindows } from './model';
 import type { NextTokenModel } from './model';
@@ -117,8 +118,8 @@ export interface BatchProgress {
 export interface TrainOptions extends Partial<TrainSettings> {
   /**
    * Fast engine: worker threads computing each batch's gradient shards (0: the calling thread;
-   * default: one per core when an epoch holds at least WORKER_MIN_PAIRS pair-steps). The result is
-   * the same for any number.
+   * default: one per core when an epoch holds at least WORKER_MIN_PAIRS pair-steps), at most
+   * GRAD_SHARDS (a batch has that many shards). The result is the same for any number.
    */
   workers?: number;
   onEpoch?: (p: EpochProgress) => void;
@@ -171,11 +172,11 @@ export function resolveTrainSettings(opts: Partial<TrainSettings> = {}): TrainSe
  * split of that seed.
  */
 export function splitValidation(data: WindowSet, valFraction: number, seed: number): { train: WindowSet; val: WindowSet } {
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
   const trainCounts = new Int32Array(data.unique);
   const valCounts = new Int32Array(data.unique);
   for (let r = 0; r < data.unique; r++) {
-    valCounts[r] = binomial(data.counts[r], valFraction, rand);
+    valCounts[r] = binomial(data.counts[r], valFraction, rng);
     trainCounts[r] = data.counts[r] - valCounts[r];
   }
   return { train: withCounts(data, trainCounts), val: withCounts(data, valCounts) };
@@ -197,7 +198,7 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
   const { train: tr, val } = splitValidation(data, s.valFraction, s.seed);
   if (tr.unique === 0) throw new Error(`train: no training pairs (${data.unique} unique pairs, valFraction ${s.valFraction})`);
   // A stream of its own, so that a seed's split is splitValidation's whatever the shuffles draw.
-  const rand = mulberry32(s.seed ^ 0x9e3779b9);
+  const rng = new Rng(s.seed ^ 0x9e3779b9);
   const order = Int32Array.from({ length: tr.unique }, (_, i) => i);
   const trainWindows = tr.total;
 
@@ -205,7 +206,8 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
   const batchesPerPass = Math.ceil(tr.unique / s.batchSize);
   const passes = Math.ceil(s.minStepsPerEpoch / batchesPerPass);
   const steps = passes * batchesPerPass;
-  const workers = opts.workers ?? (passes * tr.unique >= WORKER_MIN_PAIRS ? defaultWorkers() : 0);
+  // A batch's gradient is GRAD_SHARDS shards: more workers would idle.
+  const workers = Math.min(GRAD_SHARDS, opts.workers ?? (passes * tr.unique >= WORKER_MIN_PAIRS ? defaultWorkers() : 0));
   const trainer = engine === 'fast' ? fastTrainer(model, s.learningRate, workers) : layersTrainer(model, s.learningRate);
   const bx = new Int32Array(s.batchSize * n);
   const by = new Int32Array(s.batchSize);
@@ -222,7 +224,7 @@ export async function train(model: NextTokenModel, data: WindowSet, opts: TrainO
     for (let epoch = 1; epoch <= s.maxEpochs; epoch++) {
       const te = performance.now();
       for (let pass = 0; pass < passes; pass++) {
-        shuffle(order, rand);
+        shuffle(order, rng);
         for (let b = 0; b < batchesPerPass; b++) {
           const from = b * s.batchSize;
           const size = Math.min(s.batchSize, tr.unique - from);
@@ -431,35 +433,24 @@ function withCounts(data: WindowSet, counts: Int32Array): WindowSet {
 
 /**
  * A Binomial(trials, p) draw, p in [0, 1), by geometric skips from one success to the next: exact,
- * and about trials·p + 1 draws of `rand` instead of one per trial.
+ * and about trials·p + 1 draws of `rng` instead of one per trial.
  */
-function binomial(trials: number, p: number, rand: () => number): number {
+function binomial(trials: number, p: number, rng: Rng): number {
   if (p <= 0) return 0;
   const logMiss = Math.log1p(-p);
   let successes = 0;
-  // 1 - rand() is in (0, 1], so each skip is at least one trial.
-  for (let at = Math.floor(Math.log(1 - rand()) / logMiss) + 1; at <= trials; at += Math.floor(Math.log(1 - rand()) / logMiss) + 1) successes++;
+  // 1 - next() is in (0, 1], so each skip is at least one trial.
+  for (let at = Math.floor(Math.log(1 - rng.next()) / logMiss) + 1; at <= trials; at += Math.floor(Math.log(1 - rng.next()) / logMiss) + 1) successes++;
   return successes;
 }
 
 /** Fisher-Yates in place. */
-function shuffle(a: Int32Array, rand: () => number): Int32Array {
+function shuffle(a: Int32Array, rng: Rng): Int32Array {
   for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
+    const j = Math.floor(rng.next() * (i + 1));
     const t = a[i];
     a[i] = a[j];
     a[j] = t;
   }
   return a;
-}
-
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

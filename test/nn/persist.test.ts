@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +11,9 @@ import { buildModel } from '../../lib/nn/model';
 import { predictScores } from '../../lib/nn/predict';
 import { train } from '../../lib/nn/train';
 import { loadModel, saveModel } from '../../lib/nn/persist';
-import { trainCached } from '../../lib/nn/cache';
+import { cacheKey, kernelDigest, trainCached } from '../../lib/nn/cache';
+import { resolveConfig } from '../../lib/nn/model';
+import { resolveTrainSettings } from '../../lib/nn/train';
 
 const vocab = Vocab.build([['read', 'write', 'futex', 'epoll_wait', 'read']]);
 const stream = (pattern: string[], times: number) => vocab.encode(Array.from({ length: pattern.length * times }, (_, i) => pattern[i % pattern.length]));
@@ -79,4 +83,26 @@ test('the cache misses, then hits with the same data and settings, and misses wh
   assert.equal(again.hit, false);
   assert.equal(again.key, first.key);
   assert.equal((await fs.readdir(dir)).length, 6, 'retraining replaces the entry; no temporary folder is left');
+});
+
+test('the cache key holds the kernel: the digest of lstm-kernel.wasm, and another kernel another key', () => {
+  const wasm = readFileSync(path.join(__dirname, '..', '..', 'lib', 'nn', 'lstm-kernel.wasm'));
+  assert.equal(kernelDigest(), createHash('sha256').update(wasm).digest('hex'));
+  const config = resolveConfig({ n: 3, vocabSize: vocab.size });
+  const settings = resolveTrainSettings({});
+  const key = cacheKey(data, vocab, config, settings);
+  assert.equal(cacheKey(data, vocab, config, settings, kernelDigest()), key);
+  assert.notEqual(cacheKey(data, vocab, config, settings, createHash('sha256').update('another kernel').digest('hex')), key);
+});
+
+test('two writers training the same model at once both succeed and leave one complete entry', async (t) => {
+  const dir = await tmpDir(t);
+  const opts = { dir, model: { embedding: 3, hidden: 4, seed: 5 }, train: { maxEpochs: 2, valFraction: 0 } };
+  const [a, b] = await Promise.all([trainCached(data, vocab, opts), trainCached(data, vocab, { ...opts, retrain: true })]);
+  assert.equal(a.key, b.key);
+  assert.deepEqual(await fs.readdir(dir), [a.key], 'no temporary or replaced folder is left');
+  const cached = await trainCached(data, vocab, opts);
+  assert.equal(cached.hit, true);
+  // Same seed, same model: whichever writer won, the entry scores as both.
+  assert.deepEqual(await predictScores(cached.model, probe), await predictScores(a.model, probe));
 });
