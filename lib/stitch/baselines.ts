@@ -23,7 +23,7 @@ import type { Signals, ThreadSignals, WindowOptions } from './signals';
 import { DEFAULT_TOLERANCE_NS, compareStrings, groupTraces, readSpans, spanWindow } from './spans';
 import type { SpanRow } from './spans';
 import { STITCHED } from './stitch';
-import { lowerBound, rangeOf } from './threads';
+import { lowerBound, rangeCount, rangeOf } from './threads';
 
 /** The baselines, in the order experiments list them. */
 export const BASELINES = ['random', 'overlap', 'fifo', 'tid-keying', 'local'] as const;
@@ -86,8 +86,8 @@ export function stitchBaseline(name: BaselineName, spans: Table, signals: Signal
 /** One span's thread under a baseline (tid-keying's inherited case is handled by the caller). */
 function choose(name: BaselineName, s: SpanRow, threads: readonly ThreadSignals[], tol: number, rng: Rng): ThreadSignals | null {
   const [a, b] = spanWindow(s, tol);
-  const inWindow = threads.filter((t) => count(t.thread.ts, a, b) > 0);
-  const signalsIn = (t: ThreadSignals) => count(t.signalTs, s.start, s.end);
+  const inWindow = threads.filter((t) => rangeCount(t.thread.ts, a, b) > 0);
+  const signalsIn = (t: ThreadSignals) => rangeCount(t.signalTs, s.start, s.end);
   switch (name) {
     case 'random': {
       const active = inWindow.filter((t) => signalsIn(t) > 0);
@@ -95,7 +95,7 @@ function choose(name: BaselineName, s: SpanRow, threads: readonly ThreadSignals[
       return pool.length === 0 ? null : pool[Math.floor(rng.next() * pool.length)];
     }
     case 'overlap':
-      return best(inWindow, (t) => count(t.thread.ts, s.start, s.end));
+      return best(inWindow, (t) => rangeCount(t.thread.ts, s.start, s.end));
     case 'fifo':
       return best(
         inWindow.filter((t) => signalsIn(t) > 0),
@@ -126,12 +126,6 @@ function best(threads: readonly ThreadSignals[], value: (t: ThreadSignals) => nu
     }
   }
   return top;
-}
-
-/** How many of the sorted times lie in [a, b]. */
-function count(ts: Float64Array, a: number, b: number): number {
-  const [from, to] = rangeOf(ts, a, b);
-  return to - from;
 }
 
 /** The time of the thread's first receive in [a, b], Infinity if none. */

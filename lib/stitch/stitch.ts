@@ -14,7 +14,7 @@ import { searchCombinations } from './search';
 import type { SearchOptions, SearchResult } from './search';
 import type { ThreadSignals, WindowOptions } from './signals';
 import { DEFAULT_TOLERANCE_NS, compareStrings, spanWindow } from './spans';
-import { lowerBound, rangeOf } from './threads';
+import { lowerBound, rangeCount } from './threads';
 
 /** The status of a stitched span. */
 export const STITCHED = 'stitched';
@@ -98,12 +98,6 @@ export async function stitchTraces(plans: readonly TracePlan[], models: Readonly
   }
   opts.onProgress?.({ step: 'stitch', done: plans.length, total: plans.length, unit: 'traces' });
   return aq.table(cols);
-}
-
-/** How many of the sorted times lie in [a, b]. */
-function rangeCount(ts: Float64Array, a: number, b: number): number {
-  const [from, to] = rangeOf(ts, a, b);
-  return to - from;
 }
 
 /** The time of a thread's first signal syscall in [from, to], Infinity if none (signals outside a span's window are never read: signals.ts scoringRanges). */

@@ -99,6 +99,12 @@ export function lowerBound(sorted: Float64Array, t: number, after = false): numb
   return lo;
 }
 
+/** How many of the sorted values lie in [a, b]. */
+export function rangeCount(sorted: Float64Array, a: number, b: number): number {
+  const [from, to] = rangeOf(sorted, a, b);
+  return to - from;
+}
+
 /** The index range [from, to) of the sorted values within [a, b]. */
 export function rangeOf(sorted: Float64Array, a: number, b: number): [number, number] {
   return [lowerBound(sorted, a), lowerBound(sorted, b, true)];
