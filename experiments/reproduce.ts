@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { formatCsvField, loadCapture, type Capture } from '../lib/capture/index';
 import { describeBackend } from '../lib/nn/backend';
 import {
-  DEFAULT_N, DEFAULT_THRESHOLD, STITCHED, analyseIsolatedSet, evaluate, formatTable2, idleTable, stitchCapture, table2,
+  DEFAULT_N, DEFAULT_THRESHOLD, STITCHED, analyseIsolatedSet, evaluate, alignedTable, formatTable2, idleTable, stitchCapture, table2,
   toJaeger, toOtlp, trainIdleModels, trainTraceModels, type ScorerKind, type Table2Row,
 } from '../lib/stitch/index';
 import { accuracyFigure, writeReport } from '../lib/plot/index';
@@ -188,9 +188,7 @@ function formatComparison(sim: readonly Table2Row[], real: readonly Table2Row[])
     return [t, pct(paper), `${pct(a?.acc_process)} / ${pct(a?.acc_thread)}`, `${pct(b?.acc_process)} / ${pct(b?.acc_thread)}`];
   });
   const head = ['trace type', 'paper', 'simulated (process / thread)', 'real (process / thread)'];
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return ['Table 2: the paper beside the kit on simulated and on real captures (accuracy per trace)', fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+  return alignedTable('Table 2: the paper beside the kit on simulated and on real captures (accuracy per trace)', head, lines);
 }
 
 async function load(dir: string, mode: string, log: (m: string) => void): Promise<Capture> {

@@ -38,5 +38,5 @@ export type { Accuracy, Evaluation } from './evaluate';
 export { stitchTags, toJaeger, toOtlp } from './export';
 export { analyseIsolated, analyseIsolatedSet, stitchCapture } from './pipeline';
 export type { SpansAndSyscalls, PipelineOptions, IsolatedAnalysis, IsolatedSetAnalysis, LiveStitch } from './pipeline';
-export { PAPER_TABLE2, table2, formatTable2 } from './table2';
+export { PAPER_TABLE2, table2, formatTable2, alignedTable } from './table2';
 export type { Table2Row } from './table2';

@@ -67,7 +67,12 @@ export function formatTable2(rows: readonly Table2Row[], source: string): string
   const head = ['trace type', 'services', 'traces', 'acc (process)', 'acc (thread)', 'coverage', 'paper services', 'paper acc'];
   const body = rows.map((r) => [r.trace_type, String(r.services), String(r.traces), pct(r.acc_process), pct(r.acc_thread), pct(r.coverage),
     r.paper_services === null ? '—' : String(r.paper_services), pct(r.paper_acc)]);
+  return alignedTable(`Table 2 (${source} data; accuracy per trace)`, head, body);
+}
+
+/** A title, then a text table: the first column left-aligned, the others right-aligned, a rule under the head. */
+export function alignedTable(title: string, head: readonly string[], body: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [`Table 2 (${source} data; accuracy per trace)`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [title, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
